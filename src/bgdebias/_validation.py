@@ -38,14 +38,18 @@ def check_ndim(value: Tensor, name: str, ndim: int, layout: str) -> None:
         )
 
 
-def check_clip(value: Any, name: str = "clip", *, min_frames: int = 1, min_batch: int = 1) -> Tensor:
+def check_clip(
+    value: Any, name: str = "clip", *, min_frames: int = 1, min_batch: int = 1
+) -> Tensor:
     """Check a float video batch of shape ``(B, C, T, H, W)`` and return it."""
     clip = check_tensor(value, name)
     check_ndim(clip, name, 5, "(B, C, T, H, W)")
     check_floating(clip, name)
     batch, _, frames, height, width = clip.shape
     if min(clip.shape) == 0:
-        raise ValueError(f"`{name}` must not have an empty dimension, got shape {tuple(clip.shape)}")
+        raise ValueError(
+            f"`{name}` must not have an empty dimension, got shape {tuple(clip.shape)}"
+        )
     if frames < min_frames:
         raise ValueError(
             f"`{name}` needs at least {min_frames} frames (dimension T of (B, C, T, H, W)) to "

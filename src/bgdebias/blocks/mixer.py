@@ -1,0 +1,152 @@
+"""SemiNegativePairMixer: each clip's actor on another clip's background, and its own
+motionless background as a hard negative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from bgdebias._validation import check_choice, check_clip, check_unit
+from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
+from bgdebias.blocks.partners import PartnerMode, choose_partners
+
+BackgroundSource = Literal["static", "clip"]
+
+
+@dataclass(frozen=True)
+class MixedBatch:
+    """The semi-negative pair and the background hard negative of every clip.
+
+    Attributes:
+        mixed: ``mask * clip + (1 - mask) * background_of_partner``: the actor and its motion
+            on a foreign background, the positive for what moves. Clips that were not mixed
+            (see ``applied``) are returned unchanged. Shape: ``(B, C, T, H, W)``.
+        background: The clip's own static scene repeated over time: shares the scene and
+            nothing that moves, the hard negative. Shape: ``(B, C, T, H, W)`` (expanded view).
+        mask: Foreground mask used for mixing. Shape: ``(B, 1, T, H, W)``.
+        partner: Index of the clip whose background each clip received. Shape: ``(B,)``.
+        applied: Whether each clip was mixed (drawn with ``mix_prob`` and the clip moves).
+            Shape: ``(B,)``, bool.
+        has_motion: Whether anything moves in each clip; without motion the background
+            equals the clip, so it is no negative: pass ``has_motion`` as the loss's
+            ``background_valid``. Shape: ``(B,)``, bool.
+    """
+
+    mixed: Tensor
+    background: Tensor
+    mask: Tensor
+    partner: Tensor
+    applied: Tensor
+    has_motion: Tensor
+
+
+class SemiNegativePairMixer(nn.Module):
+    """Build semi-negative pairs (wide background bias) from a batch of clips.
+
+    For clip ``i`` and partner ``j != i`` (a random derangement of the batch, reproducible
+    from a ``torch.Generator``)::
+
+        mixed_i      = M_i * x_i + (1 - M_i) * static_j     # static_j repeated over T
+        background_i = static_i
+
+    ``(x_i, mixed_i)`` share the foreground and differ in background: a positive for motion.
+    ``(x_i, background_i)`` share the scene and nothing that moves: a hard negative, so the
+    scene stops paying as a cue. FAME merges onto the partner's full clip
+    (``background="clip"``) and has no hard negative; BE adds a static frame as a distractor.
+
+    Normalisation: mixing is a per-pixel convex combination and the static factor is a
+    per-pixel order statistic, so both commute with a per-channel affine normalisation
+    ``(x - mean) / std``; the motion energy is min-max normalised, so the mask does not
+    change either when ``std`` is the same for all channels (and barely for the Kinetics
+    statistics). Mixing before or after normalisation therefore gives the same result;
+    we apply it to raw [0, 1] clips in the examples, where masks are easiest to inspect.
+
+    Args:
+        decoupler: Supplies masks and static factors; default ``StaticDynamicDecoupler()``.
+            Soft masks, Otsu thresholds and per-frame masks are its options.
+        background: Partner's ``"static"`` factor (default) or its full ``"clip"`` (FAME).
+        mix_prob: Probability that a clip is mixed, in [0, 1]; unmixed clips pass through.
+        partner: ``"derangement"`` (random, default) or ``"roll"`` (clip ``i + 1``).
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import SemiNegativePairMixer
+        >>> clips = torch.rand(4, 3, 8, 32, 32)
+        >>> out = SemiNegativePairMixer()(clips, generator=torch.Generator().manual_seed(0))
+        >>> out.mixed.shape, bool((out.partner != torch.arange(4)).all())
+        (torch.Size([4, 3, 8, 32, 32]), True)
+    """
+
+    def __init__(
+        self,
+        decoupler: StaticDynamicDecoupler | None = None,
+        *,
+        background: BackgroundSource = "static",
+        mix_prob: float = 1.0,
+        partner: PartnerMode = "derangement",
+    ) -> None:
+        super().__init__()
+        if decoupler is not None and not isinstance(decoupler, StaticDynamicDecoupler):
+            raise TypeError(
+                "`decoupler` must be a StaticDynamicDecoupler or None, "
+                f"got {type(decoupler).__name__}"
+            )
+        self.decoupler = decoupler if decoupler is not None else StaticDynamicDecoupler()
+        self.background: BackgroundSource = check_choice(  # type: ignore[assignment]
+            background, "background", ("static", "clip")
+        )
+        self.mix_prob = check_unit(mix_prob, "mix_prob")
+        self.partner: PartnerMode = check_choice(partner, "partner", ("derangement", "roll"))  # type: ignore[assignment]
+
+    def forward(
+        self,
+        clip: Tensor,
+        *,
+        decoupled: DecoupledClip | None = None,
+        generator: torch.Generator | None = None,
+    ) -> MixedBatch:
+        """Mix every clip with a partner's background.
+
+        Args:
+            clip: Float video batch with at least two clips. Shape: ``(B, C, T, H, W)``.
+            decoupled: The decoupler's output for ``clip``, if already computed.
+            generator: Random source for partners, mixing coins and the decoupler.
+
+        Returns:
+            A :class:`MixedBatch`.
+        """
+        clip = check_clip(clip, "clip", min_frames=2, min_batch=2)
+        if decoupled is None:
+            decoupled = self.decoupler(clip, generator=generator)
+        elif decoupled.mask.shape[0] != clip.shape[0]:
+            raise ValueError(
+                f"`decoupled` holds {decoupled.mask.shape[0]} clips but `clip` has "
+                f"{clip.shape[0]}; pass the decoupler's output for this very batch"
+            )
+        batch = clip.shape[0]
+        partner = choose_partners(batch, self.partner, generator=generator, device=clip.device)
+        source = decoupled.static if self.background == "static" else clip
+        merged = torch.lerp(source[partner], clip, decoupled.mask)
+        applied = decoupled.has_motion & self._coins(batch, generator, clip.device)
+        mixed = torch.where(applied.view(-1, 1, 1, 1, 1), merged, clip)
+        return MixedBatch(
+            mixed=mixed,
+            background=decoupled.static,
+            mask=decoupled.mask,
+            partner=partner,
+            applied=applied,
+            has_motion=decoupled.has_motion,
+        )
+
+    def _coins(self, batch: int, generator: torch.Generator | None, device: torch.device) -> Tensor:
+        if self.mix_prob >= 1.0:
+            return torch.ones(batch, dtype=torch.bool, device=device)
+        draw_device = generator.device if generator is not None else torch.device("cpu")
+        coins = torch.rand(batch, generator=generator, device=draw_device) < self.mix_prob
+        return coins.to(device)
+
+    def extra_repr(self) -> str:
+        return f"background={self.background!r}, mix_prob={self.mix_prob}, partner={self.partner!r}"

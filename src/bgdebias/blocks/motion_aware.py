@@ -1,0 +1,145 @@
+"""MotionAwareDecomposition: a salient map from feature differences of adjacent frames,
+splitting backbone features into dynamic and static parts (micro background bias)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from bgdebias._validation import check_finite, check_floating, check_int, check_ndim, check_tensor
+from bgdebias.blocks.motion_energy import minmax_normalize_maps
+
+_NORM_EPS = 1e-12
+_POOL_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class MotionDecomposition:
+    """Features split by where they move.
+
+    Attributes:
+        dynamic: Saliency-weighted pooling of the features (what moves). Shape: ``(B, C)``.
+        static: ``(1 - saliency)``-weighted pooling (the surroundings). Shape: ``(B, C)``.
+        pooled: Plain global average pooling. Shape: ``(B, C)``.
+        saliency: Accumulated variation, min-max normalised to [0, 1] per sample; all zeros
+            when nothing changes. Shape: ``(B, 1, H, W)``.
+        step_maps: Unnormalised L2 norm over channels of each adjacent-frame difference.
+            Shape: ``(B, T - 1, H, W)``.
+    """
+
+    dynamic: Tensor
+    static: Tensor
+    pooled: Tensor
+    saliency: Tensor
+    step_maps: Tensor
+
+
+class MotionAwareDecomposition(nn.Module):
+    """Pixel-level motion-aware decomposition of a backbone feature map.
+
+    For features ``F`` of shape ``(B, C, T, H, W)``, the variation between adjacent frames
+    ``v_t = ||P(F)[:, :, t + 1] - P(F)[:, :, t]||_2`` (norm over channels, computed
+    explicitly; ``P`` is an optional learnable 1x1x1 projection, identity by default) is
+    summed over the ``T - 1`` steps into a salient map, which is min-max normalised per
+    sample. Like PAN's persistence of appearance, it peaks at the boundaries of moving
+    objects. The time-averaged features are then pooled with weights ``S`` (dynamic),
+    ``1 - S`` (static) and uniformly (pooled).
+
+    A clip whose features do not change gives ``S = 0``: its dynamic feature is the zero
+    vector and its static feature equals the plain pooling; nothing is NaN.
+
+    Args:
+        channels: Channels ``C`` of the feature map; required with ``projection_dim``.
+        projection_dim: Output channels of a learnable 1x1x1 projection applied before the
+            differences (``None``: no projection).
+        detach_saliency: Stop gradients through the salient map, so that the backbone is
+            trained only through the pooled features.
+        check_finite: Raise ``ValueError`` on NaN/Inf features (one device sync per call).
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import MotionAwareDecomposition
+        >>> features = torch.randn(2, 64, 4, 7, 7)
+        >>> out = MotionAwareDecomposition()(features)
+        >>> out.dynamic.shape, out.saliency.shape, out.step_maps.shape
+        (torch.Size([2, 64]), torch.Size([2, 1, 7, 7]), torch.Size([2, 3, 7, 7]))
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: int | None = None,
+        projection_dim: int | None = None,
+        detach_saliency: bool = False,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__()
+        self.projection: nn.Module
+        if projection_dim is None:
+            self.projection = nn.Identity()
+        else:
+            if channels is None:
+                raise ValueError("`channels` is required when `projection_dim` is set")
+            check_int(channels, "channels", minimum=1)
+            check_int(projection_dim, "projection_dim", minimum=1)
+            self.projection = nn.Conv3d(channels, projection_dim, kernel_size=1, bias=False)
+        self.channels = channels
+        self.detach_saliency = bool(detach_saliency)
+        self.check_finite = bool(check_finite)
+
+    def forward(self, features: Tensor) -> MotionDecomposition:
+        """Decompose a feature map.
+
+        Args:
+            features: Backbone feature map. Shape: ``(B, C, T, H, W)`` with ``T >= 2``.
+
+        Returns:
+            A :class:`MotionDecomposition`.
+        """
+        self._check(features)
+        projected = self.projection(features)
+        difference = projected[:, :, 1:] - projected[:, :, :-1]
+        step_maps = difference.float().pow(2).sum(dim=1).clamp_min(_NORM_EPS).sqrt()
+        step_maps = step_maps - _NORM_EPS**0.5
+        accumulated = step_maps.sum(dim=1)
+        saliency = minmax_normalize_maps(accumulated).unsqueeze(1)
+        if self.detach_saliency:
+            saliency = saliency.detach()
+        mean_over_time = features.mean(dim=2)
+        weights = saliency.to(features.dtype)
+        return MotionDecomposition(
+            dynamic=_weighted_pool(mean_over_time, weights),
+            static=_weighted_pool(mean_over_time, 1.0 - weights),
+            pooled=mean_over_time.mean(dim=(2, 3)),
+            saliency=weights,
+            step_maps=step_maps.to(features.dtype),
+        )
+
+    def _check(self, features: Tensor) -> None:
+        check_tensor(features, "features")
+        check_ndim(features, "features", 5, "(B, C, T, H, W)")
+        check_floating(features, "features")
+        if features.shape[2] < 2:
+            raise ValueError(
+                f"`features` needs T >= 2 frames to measure motion, got T={features.shape[2]} "
+                f"in shape {tuple(features.shape)}; attach MotionAwareDecomposition to an "
+                "earlier backbone stage (e.g. r3d_18 'layer3' instead of 'layer4') or feed "
+                "more input frames"
+            )
+        if self.channels is not None and features.shape[1] != self.channels:
+            raise ValueError(
+                f"`features` has C={features.shape[1]} channels but the module was built "
+                f"with channels={self.channels}"
+            )
+        if self.check_finite:
+            check_finite(features, "features")
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, detach_saliency={self.detach_saliency}"
+
+
+def _weighted_pool(features: Tensor, weights: Tensor) -> Tensor:
+    """Weighted spatial mean. Shape: ``(B, C, H, W)`` and ``(B, 1, H, W)`` -> ``(B, C)``."""
+    total = weights.sum(dim=(2, 3))
+    return (features * weights).sum(dim=(2, 3)) / total.clamp_min(_POOL_EPS)
