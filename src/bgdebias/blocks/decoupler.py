@@ -216,7 +216,8 @@ class StaticDynamicDecoupler(nn.Module):
 
 def _median_frame(clip: Tensor) -> Tensor:
     """Per-pixel temporal median (the lower one for even T). Shape: ``(B, C, 1, H, W)``."""
-    return clip.median(dim=2, keepdim=True).values
+    # torch 2.14's median returns wrong values along a stride-0 (expanded) dimension.
+    return clip.contiguous().median(dim=2, keepdim=True).values
 
 
 def _largest_odd(value: int) -> int:

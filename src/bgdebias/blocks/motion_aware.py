@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from bgdebias._validation import check_finite, check_floating, check_int, check_ndim, check_tensor
@@ -45,6 +46,11 @@ class MotionAwareDecomposition(nn.Module):
     sample. Like PAN's persistence of appearance, it peaks at the boundaries of moving
     objects. The time-averaged features are then pooled with weights ``S`` (dynamic),
     ``1 - S`` (static) and uniformly (pooled).
+
+    Temporal zero padding in a 3D CNN makes even a static scene's features differ at the
+    first and last frames (measured: with zero padding a static textured background got
+    about a third of the saliency a moving square got; with replicate padding, zero), so
+    prefer backbones with replicate temporal padding.
 
     A clip whose features do not change gives ``S = 0``: its dynamic feature is the zero
     vector and its static feature equals the plain pooling; nothing is NaN.
@@ -100,8 +106,12 @@ class MotionAwareDecomposition(nn.Module):
         self._check(features)
         projected = self.projection(features)
         difference = projected[:, :, 1:] - projected[:, :, :-1]
-        step_maps = difference.float().pow(2).sum(dim=1).clamp_min(_NORM_EPS).sqrt()
-        step_maps = step_maps - _NORM_EPS**0.5
+        if difference.dtype not in (torch.float32, torch.float64):
+            difference = difference.float()
+        squared = difference.pow(2).sum(dim=1)
+        # The norm's gradient is undefined at 0; steps without change get an exact 0.
+        moving = squared > _NORM_EPS
+        step_maps = torch.where(moving, squared.clamp_min(_NORM_EPS).sqrt(), 0.0)
         accumulated = step_maps.sum(dim=1)
         saliency = minmax_normalize_maps(accumulated).unsqueeze(1)
         if self.detach_saliency:

@@ -110,10 +110,15 @@ def quantile_soft_mask(energy: Tensor, beta: float, temperature: float) -> Tenso
 def otsu_threshold(energy: Tensor, bins: int = 256) -> Tensor:
     """Otsu's threshold of each map: the level that maximises between-class variance.
 
+    Values are binned into ``bins`` levels over [0, 1]; the returned threshold lies on the
+    upper edge of the last background bin, so ``energy > threshold`` selects exactly the
+    bins above it. Computed in float64: the optimum is often flat, and float32 round-off
+    picks a neighbouring level.
+
     Shape:
         energy: ``(N, H, W)`` with values in [0, 1]; returns ``(N, 1)``.
     """
-    flat = energy.flatten(1).float().clamp(0.0, 1.0)
+    flat = energy.flatten(1).double().clamp(0.0, 1.0)
     index = (flat * (bins - 1)).round().long()
     histogram = torch.zeros(flat.shape[0], bins, device=flat.device, dtype=flat.dtype)
     histogram.scatter_add_(1, index, torch.ones_like(flat))
@@ -127,7 +132,7 @@ def otsu_threshold(energy: Tensor, bins: int = 256) -> Tensor:
     between = (mass_total * weight_low - mass_low) ** 2 / spread
     between = torch.where((weight_low > 0) & (weight_high > 0), between, torch.zeros_like(between))
     best = between.argmax(dim=1, keepdim=True)
-    return levels[best].to(energy.dtype)
+    return (levels[best] + 0.5 / (bins - 1)).to(energy.dtype)
 
 
 def otsu_mask(energy: Tensor, *, soft: bool = False, temperature: float = 0.05) -> Tensor:

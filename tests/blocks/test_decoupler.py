@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bgdebias import StaticDynamicDecoupler
+from bgdebias.blocks import frame_difference_energy
+from scenes import iou, moving_square_scene
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+
+
+def _device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    return torch.device(name)
+
+
+# --- behaviour on a scene with known ground truth -------------------------------------
+
+
+@pytest.mark.parametrize("threshold", ["fraction", "otsu"])
+def test_clip_mask_covers_the_square_path(threshold: str) -> None:
+    scene = moving_square_scene()
+    path_fraction = scene.path.float().mean().item()
+    out = StaticDynamicDecoupler(beta=path_fraction, threshold=threshold)(scene.clip)
+    for b in range(scene.clip.shape[0]):
+        assert iou(out.mask[b, :, 0], scene.path[b]) >= 0.5
+    # One map for all frames.
+    assert torch.equal(out.mask[:, :, 0], out.mask[:, :, -1])
+
+
+@pytest.mark.parametrize("threshold", ["fraction", "otsu"])
+def test_frame_mask_follows_the_square(threshold: str) -> None:
+    scene = moving_square_scene()
+    square_fraction = scene.square[:, :, 0].float().mean().item()
+    decoupler = StaticDynamicDecoupler(beta=square_fraction, threshold=threshold, mask_mode="frame")
+    out = decoupler(scene.clip)
+    for b in range(scene.clip.shape[0]):
+        for t in range(scene.clip.shape[2]):
+            assert iou(out.mask[b, :, t], scene.square[b, :, t]) >= 0.5, (b, t)
+
+
+def test_static_factor_is_the_background() -> None:
+    scene = moving_square_scene()
+    out = StaticDynamicDecoupler()(scene.clip)
+    background = scene.background.unsqueeze(2).expand_as(scene.clip)
+    never_visited = ~scene.path.unsqueeze(2).expand_as(scene.clip[:, :1]).expand_as(scene.clip)
+    assert torch.equal(out.static[never_visited], background[never_visited])
+    # The square covers each pixel in 2 of 8 frames, so the median removes it everywhere.
+    torch.testing.assert_close(out.static, background)
+
+
+def test_mean_and_random_frame_static_estimators() -> None:
+    scene = moving_square_scene()
+    mean = StaticDynamicDecoupler(static="mean")(scene.clip).static
+    torch.testing.assert_close(mean[:, :, 0], scene.clip.mean(dim=2))
+    generator = torch.Generator().manual_seed(3)
+    frame = StaticDynamicDecoupler(static="random_frame")(scene.clip, generator=generator).static
+    matches = [
+        any(torch.equal(frame[b, :, 0], scene.clip[b, :, t]) for t in range(scene.clip.shape[2]))
+        for b in range(scene.clip.shape[0])
+    ]
+    assert all(matches)
+
+
+def test_dynamic_factor_modes() -> None:
+    scene = moving_square_scene()
+    masked = StaticDynamicDecoupler()(scene.clip)
+    torch.testing.assert_close(masked.dynamic, scene.clip * masked.mask)
+    residual = StaticDynamicDecoupler(dynamic="residual")(scene.clip)
+    torch.testing.assert_close(residual.dynamic, scene.clip - residual.static)
+
+
+def test_otsu_adapts_to_a_small_actor_where_a_fixed_fraction_does_not() -> None:
+    scene = moving_square_scene(size=96, side=10, speed=4)  # actor covers 1% of a frame
+    fixed = StaticDynamicDecoupler(beta=0.5, mask_mode="frame")(scene.clip)
+    adaptive = StaticDynamicDecoupler(threshold="otsu", mask_mode="frame")(scene.clip)
+    truth = scene.square
+    assert iou(fixed.mask, truth) < 0.1
+    assert iou(adaptive.mask, truth) > 0.5
+
+
+def test_soft_mask_is_a_monotone_function_of_energy() -> None:
+    scene = moving_square_scene()
+    out = StaticDynamicDecoupler(soft=True, beta=0.2)(scene.clip)
+    mask, energy = out.mask[0, 0, 0].flatten(), out.energy[0, 0, 0].flatten()
+    order = energy.argsort()
+    assert bool((mask[order].diff() >= -1e-6).all())
+    assert mask.min().item() >= 0.0 and mask.max().item() <= 1.0
+    assert len(mask.unique()) > 10
+
+
+def test_blur_kernel_one_disables_blur_and_energy_matches_naive_reference() -> None:
+    clip = torch.rand(1, 3, 4, 6, 6, dtype=torch.float64)
+    out = StaticDynamicDecoupler(blur_kernel_size=1)(clip)
+    naive = torch.zeros(6, 6, dtype=torch.float64)
+    for t in range(3):
+        naive += (clip[0, :, t + 1] - clip[0, :, t]).abs().mean(dim=0) / 3
+    naive = (naive - naive.min()) / (naive.max() - naive.min())
+    torch.testing.assert_close(out.energy[0, 0, 0], naive)
+
+
+# --- degenerate and bad input ----------------------------------------------------------
+
+
+def test_static_clip_has_defined_empty_mask_and_finite_outputs() -> None:
+    frame = torch.rand(3, 3, 1, 16, 16)
+    clip = frame.expand(3, 3, 6, 16, 16)
+    for options in ({}, {"soft": True}, {"threshold": "otsu"}, {"mask_mode": "frame"}):
+        out = StaticDynamicDecoupler(**options)(clip)  # type: ignore[arg-type]
+        assert not out.has_motion.any()
+        assert out.mask.abs().sum() == 0
+        for tensor in (out.static, out.dynamic, out.mask, out.energy):
+            assert torch.isfinite(tensor).all()
+
+
+def test_expanded_clip_gives_the_same_result_as_a_contiguous_one() -> None:
+    # Regression: torch.median is wrong along stride-0 dimensions.
+    clip = moving_square_scene().clip[:, :, :1].expand(-1, -1, 6, -1, -1)
+    for mode in ("clip", "frame"):
+        expanded = StaticDynamicDecoupler(mask_mode=mode)(clip)  # type: ignore[arg-type]
+        contiguous = StaticDynamicDecoupler(mask_mode=mode)(clip.contiguous())  # type: ignore[arg-type]
+        assert torch.equal(expanded.static, contiguous.static)
+        assert torch.equal(expanded.mask, contiguous.mask)
+
+
+def test_non_finite_input_raises_by_default() -> None:
+    clip = torch.rand(2, 3, 4, 8, 8)
+    clip[0, 1, 2, 3, 4] = float("nan")
+    with pytest.raises(ValueError, match=re.escape("`clip` contains 1 non-finite values")):
+        StaticDynamicDecoupler()(clip)
+
+
+def test_non_finite_input_can_propagate_without_touching_other_clips() -> None:
+    clip = torch.rand(2, 3, 4, 8, 8)
+    clean = StaticDynamicDecoupler(check_finite=False)(clip)
+    clip[0, 1, 2, 3, 4] = float("inf")
+    dirty = StaticDynamicDecoupler(check_finite=False)(clip)
+    for name in ("static", "dynamic", "mask", "energy"):
+        torch.testing.assert_close(getattr(dirty, name)[1], getattr(clean, name)[1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"beta": 0.0}, ValueError, "`beta` must be in the open interval (0, 1), got 0.0"),
+        ({"beta": 1.5}, ValueError, "`beta` must be in the open interval (0, 1), got 1.5"),
+        ({"beta": "half"}, TypeError, "`beta` must be a number, got str"),
+        ({"threshold": "mean"}, ValueError, "`threshold` must be one of 'fraction', 'otsu'"),
+        ({"mask_mode": "pixel"}, ValueError, "`mask_mode` must be one of 'clip', 'frame'"),
+        ({"static": "max"}, ValueError, "`static` must be one of 'median', 'mean', 'random_frame'"),
+        ({"dynamic": "x"}, ValueError, "`dynamic` must be one of 'masked', 'residual'"),
+        ({"blur_kernel_size": 4}, ValueError, "`blur_kernel_size` must be odd, got 4"),
+        ({"blur_kernel_size": 0}, ValueError, "`blur_kernel_size` must be an int >= 1, got 0"),
+        ({"soft_temperature": 0}, ValueError, "`soft_temperature` must be a finite number > 0"),
+    ],
+)
+def test_bad_options(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        StaticDynamicDecoupler(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("clip", "error", "message"),
+    [
+        (torch.rand(3, 4, 8, 8), ValueError, "`clip` must be a 5D tensor of shape (B, C, T, H, W)"),
+        (torch.zeros(1, 3, 4, 8, 8, dtype=torch.uint8), TypeError, "floating-point dtype"),
+        (torch.rand(1, 3, 1, 8, 8), ValueError, "at least 2 frames"),
+        ([[1.0]], TypeError, "`clip` must be a torch.Tensor, got list"),
+    ],
+)
+def test_bad_clips(clip: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        StaticDynamicDecoupler()(clip)  # type: ignore[arg-type]
+
+
+def test_blur_kernel_larger_than_frame() -> None:
+    with pytest.raises(ValueError, match=re.escape("`blur_kernel_size` (9) must not exceed")):
+        StaticDynamicDecoupler(blur_kernel_size=9)(torch.rand(1, 3, 4, 8, 16))
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    batch=st.integers(1, 3),
+    frames=st.integers(2, 6),
+    height=st.integers(3, 20),
+    width=st.integers(3, 20),
+    beta=st.floats(0.05, 0.95),
+    mask_mode=st.sampled_from(["clip", "frame"]),
+    seed=st.integers(0, 2**16),
+)
+def test_hard_mask_fraction_equals_beta(
+    batch: int, frames: int, height: int, width: int, beta: float, mask_mode: str, seed: int
+) -> None:
+    clip = torch.rand(
+        batch, 2, frames, height, width, generator=torch.Generator().manual_seed(seed)
+    )
+    out = StaticDynamicDecoupler(beta=beta, mask_mode=mask_mode)(clip)  # type: ignore[arg-type]
+    expected = max(1, round(beta * height * width))
+    counts = out.mask.sum(dim=(1, 3, 4))
+    assert torch.all(counts == expected)
+    assert out.mask.shape == (batch, 1, frames, height, width)
+    assert out.static.shape == out.dynamic.shape == clip.shape
+    assert out.energy.min() >= 0 and out.energy.max() <= 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("device", DEVICES)
+def test_dtypes_and_devices_are_respected(dtype: torch.dtype, device: str) -> None:
+    scene = moving_square_scene(dtype=dtype)
+    clip = scene.clip.to(_device(device))
+    out = StaticDynamicDecoupler(beta=scene.path.float().mean().item())(clip)
+    for tensor in (out.static, out.dynamic, out.mask, out.energy):
+        assert tensor.dtype == dtype and tensor.device == clip.device
+        assert torch.isfinite(tensor).all()
+    assert iou(out.mask[:, :, 0].cpu(), scene.path) >= 0.5
+
+
+def test_random_frame_is_deterministic_with_a_seeded_generator() -> None:
+    clip = torch.rand(4, 3, 6, 8, 8)
+    decoupler = StaticDynamicDecoupler(static="random_frame")
+    first = decoupler(clip, generator=torch.Generator().manual_seed(7)).static
+    second = decoupler(clip, generator=torch.Generator().manual_seed(7)).static
+    assert torch.equal(first, second)
+
+
+def test_works_under_no_grad_and_gives_gradients_through_soft_mixing() -> None:
+    clip = torch.rand(2, 3, 4, 12, 12, requires_grad=True)
+    with torch.no_grad():
+        assert not StaticDynamicDecoupler()(clip).dynamic.requires_grad
+    StaticDynamicDecoupler(soft=True)(clip).dynamic.sum().backward()
+    assert clip.grad is not None and torch.isfinite(clip.grad).all()
+
+
+def test_background_of_decoupled_clip_has_zero_motion_energy() -> None:
+    out = StaticDynamicDecoupler()(moving_square_scene().clip)
+    assert frame_difference_energy(out.static).abs().max().item() == 0.0
+
+
+def test_auto_kernel_is_about_ten_percent() -> None:
+    from bgdebias.blocks import auto_blur_kernel_size
+
+    assert auto_blur_kernel_size(112, 160) == 11
+    assert auto_blur_kernel_size(224, 224) == 23
+    assert all(auto_blur_kernel_size(s, s) % 2 == 1 for s in range(3, 300))
+    assert math.isclose(auto_blur_kernel_size(300, 300), 31)

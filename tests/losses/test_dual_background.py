@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from bgdebias import (
+    DualBackgroundLoss,
+    MotionAwareDecomposition,
+    SemiNegativePairMixer,
+    info_nce,
+)
+from scenes import moving_square_scene
+
+
+def _embeddings(seed: int = 0, batch: int = 4, dim: int = 8) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    names = ["query", "key", "mixed_key", "background_key", "micro_query", "micro_key"]
+    return {name: torch.randn(batch, dim, generator=generator) for name in names}
+
+
+def test_total_is_the_weighted_sum_of_reference_terms() -> None:
+    e = _embeddings()
+    queue, micro_queue = torch.randn(2, 16, 8).unbind(0)
+    loss = DualBackgroundLoss(temperature=0.2, w_static=0.5, w_wide=2.0, w_micro=0.25)
+    out = loss(**e, queue=queue, micro_queue=micro_queue)
+    static = info_nce(e["query"], e["key"], queue, temperature=0.2)
+    wide = info_nce(
+        e["query"], e["mixed_key"], queue, temperature=0.2, hard_negatives=e["background_key"]
+    )
+    micro = info_nce(e["micro_query"], e["micro_key"], micro_queue, temperature=0.2)
+    torch.testing.assert_close(out.static, static)
+    torch.testing.assert_close(out.wide, wide)
+    torch.testing.assert_close(out.micro, micro)
+    torch.testing.assert_close(out.total, 0.5 * static + 2.0 * wide + 0.25 * micro)
+
+
+def test_plain_moco_configuration_needs_only_query_and_key() -> None:
+    e = _embeddings()
+    out = DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"])
+    torch.testing.assert_close(out.total, info_nce(e["query"], e["key"]))
+    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+
+
+def test_background_valid_masks_motionless_clips() -> None:
+    e = _embeddings()
+    valid = torch.tensor([True, False, True, True])
+    out = DualBackgroundLoss(w_static=0.0, w_micro=0.0)(**e, background_valid=valid)
+    per_row_with = info_nce(
+        e["query"], e["mixed_key"], hard_negatives=e["background_key"], reduction="none"
+    )
+    per_row_without = info_nce(e["query"], e["mixed_key"], reduction="none")
+    expected = torch.where(valid, per_row_with, per_row_without).mean()
+    torch.testing.assert_close(out.wide, expected)
+
+
+def test_uninformative_embeddings_give_analytic_values() -> None:
+    same = torch.ones(3, 4)
+    queue = torch.ones(5, 4)
+    out = DualBackgroundLoss()(
+        same,
+        same,
+        mixed_key=same,
+        background_key=same,
+        micro_query=same,
+        micro_key=same,
+        queue=queue,
+        micro_queue=queue,
+    )
+    import math
+
+    assert out.static.item() == pytest.approx(math.log(6))
+    assert out.wide.item() == pytest.approx(math.log(7))  # queue + one hard negative
+    assert out.micro.item() == pytest.approx(math.log(6))
+
+
+class _TinyEncoder(nn.Module):
+    """Conv backbone + motion-aware decomposition + two heads, for gradient tests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Conv3d(3, 8, kernel_size=3, padding=1, padding_mode="replicate")
+        self.decomposition = MotionAwareDecomposition()
+        self.head = nn.Linear(8, 6)
+        self.micro_head = nn.Linear(8, 6)
+
+    def forward(self, clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        parts = self.decomposition(self.backbone(clip))
+        return self.head(parts.pooled), self.micro_head(parts.dynamic)
+
+
+def _run(encoder: _TinyEncoder, clips: torch.Tensor, loss: DualBackgroundLoss) -> torch.Tensor:
+    mixed = SemiNegativePairMixer()(clips, generator=torch.Generator().manual_seed(0))
+    query, micro_query = encoder(clips)
+    key, _ = encoder(clips.flip(-1))
+    mixed_key, micro_key = encoder(mixed.mixed)
+    background_key, _ = encoder(mixed.background)
+    return loss(
+        query,
+        key,
+        mixed_key=mixed_key,
+        background_key=background_key,
+        micro_query=micro_query,
+        micro_key=micro_key,
+        background_valid=mixed.has_motion,
+    ).total
+
+
+@pytest.mark.parametrize(
+    "weights", [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)], ids=["static", "wide", "micro"]
+)
+def test_gradients_reach_the_backbone_through_every_term(
+    weights: tuple[float, float, float],
+) -> None:
+    torch.manual_seed(0)
+    encoder = _TinyEncoder()
+    clips = torch.rand(4, 3, 4, 12, 12)
+    w_static, w_wide, w_micro = weights
+    loss = DualBackgroundLoss(w_static=w_static, w_wide=w_wide, w_micro=w_micro)
+    _run(encoder, clips, loss).backward()
+    grad = encoder.backbone.weight.grad
+    assert grad is not None and grad.abs().sum() > 0 and torch.isfinite(grad).all()
+
+
+def test_learnability_a_few_steps_lower_the_loss() -> None:
+    torch.manual_seed(0)
+    encoder = _TinyEncoder()
+    clips = moving_square_scene(batch=6, size=16, side=4, speed=2, frames=4).clip
+    loss = DualBackgroundLoss()
+    optimiser = torch.optim.Adam(encoder.parameters(), lr=1e-2)
+    values = []
+    for _ in range(20):
+        total = _run(encoder, clips, loss)
+        optimiser.zero_grad()
+        total.backward()
+        optimiser.step()
+        values.append(total.item())
+    assert values[-1] < 0.75 * values[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"temperature": 0.0}, "`temperature` must be a finite number > 0, got 0.0"),
+        ({"w_wide": -1.0}, "`w_wide` must be a finite number >= 0, got -1.0"),
+        ({"w_static": 0, "w_wide": 0, "w_micro": 0}, "at least one of `w_static`"),
+    ],
+)
+def test_bad_options(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DualBackgroundLoss(**kwargs)
+
+
+def test_missing_and_mismatched_inputs() -> None:
+    e = _embeddings()
+    with pytest.raises(ValueError, match=re.escape("`mixed_key` is required when `w_wide` > 0")):
+        DualBackgroundLoss()(e["query"], e["key"])
+    with pytest.raises(ValueError, match=re.escape("`micro_query` is required when `w_micro`")):
+        DualBackgroundLoss(w_wide=0.0)(e["query"], e["key"])
+    with pytest.raises(ValueError, match=re.escape("`negatives` has dimension D=3")):
+        DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"], queue=torch.ones(4, 3))
+    with pytest.raises(ValueError, match=re.escape("must have the same shape (B, D)")):
+        DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"][:2])
