@@ -1,0 +1,30 @@
+"""Pretraining: the MoCo recipe with the debiasing blocks, its loop and checkpoints."""
+
+from bgdebias.training.checkpoint import (
+    CheckpointError,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
+from bgdebias.training.config import METHODS, PretrainConfig, read_mapping
+from bgdebias.training.encoder import DebiasEncoder, EncodedClips
+from bgdebias.training.loop import PretrainResult, build_recipe, pretrain
+from bgdebias.training.recipe import DebiasedMoCo
+
+__all__ = [
+    "METHODS",
+    "CheckpointError",
+    "DebiasEncoder",
+    "DebiasedMoCo",
+    "EncodedClips",
+    "PretrainConfig",
+    "PretrainResult",
+    "build_recipe",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_checkpoint",
+    "pretrain",
+    "read_mapping",
+    "save_checkpoint",
+]

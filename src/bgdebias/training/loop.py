@@ -1,0 +1,356 @@
+"""The pretraining loop: data, optimiser, schedules, logging, checkpoints, resume, signals."""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+
+from bgdebias.losses import DualBackgroundLoss
+from bgdebias.models import video_backbone
+from bgdebias.moco import cosine_momentum
+from bgdebias.training.checkpoint import (
+    CheckpointError,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from bgdebias.training.config import PretrainConfig, architecture_mismatch
+from bgdebias.training.data import build_pretrain_dataset, collate_videos
+from bgdebias.training.distributed import DistributedContext, init_distributed
+from bgdebias.training.encoder import DebiasEncoder
+from bgdebias.training.metrics_log import MetricsLog
+from bgdebias.training.recipe import DebiasedMoCo, build_mixer
+from bgdebias.training.views import TwoViewAugmentation
+
+
+@dataclass(frozen=True)
+class PretrainResult:
+    """What a finished (or interrupted) run left behind.
+
+    Attributes:
+        output_dir: The run folder (config, log, checkpoints).
+        checkpoint: The last checkpoint written.
+        step: Number of optimisation steps done.
+        interrupted: Whether a signal stopped the run before ``config.steps``.
+    """
+
+    output_dir: Path
+    checkpoint: Path
+    step: int
+    interrupted: bool
+
+
+def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
+    """Assemble the model of a (resolved) configuration from the public blocks."""
+    use_mixer, hard_negative, micro = config.parts
+    assert config.backbone is not None and config.queue_size is not None  # resolved
+    backbone = video_backbone(config.backbone, stage=config.stage if micro else None)
+    encoder = DebiasEncoder(
+        backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
+    )
+    loss = DualBackgroundLoss(
+        temperature=config.temperature,
+        w_static=config.w_static,
+        w_wide=config.w_wide if use_mixer else 0.0,
+        w_micro=config.w_micro if micro else 0.0,
+    )
+    mixer = None
+    if use_mixer:
+        mixer = build_mixer(
+            mask_mode=config.mask_mode,
+            threshold=config.threshold,
+            beta=config.beta,
+            mix_prob=config.mix_prob,
+        )
+    return DebiasedMoCo(
+        encoder, mixer=mixer, hard_negative=hard_negative, loss=loss, queue_size=config.queue_size
+    )
+
+
+def build_optimizer(config: PretrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """SGD (momentum 0.9) or AdamW over the trainable parameters."""
+    assert config.lr is not None and config.weight_decay is not None  # resolved
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            parameters, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay
+        )
+    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def cosine_schedule(
+    optimizer: torch.optim.Optimizer, *, steps: int, warmup_steps: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up, then cosine decay to zero at ``steps``."""
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, steps - warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class StepBatchSampler:
+    """Batches of indices as a pure function of (seed, epoch, rank): resumable at any step.
+
+    Each epoch is a permutation drawn from ``seed + epoch``; ranks take disjoint
+    interleaved shards; incomplete batches are dropped.
+    """
+
+    def __init__(
+        self, size: int, batch_size: int, *, seed: int, start_step: int, steps: int,
+        context: DistributedContext,
+    ) -> None:
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.start_step, self.steps, self.context = start_step, steps, context
+        self.per_epoch = size // (batch_size * context.world_size)
+        if self.per_epoch == 0:
+            raise ValueError(
+                f"the dataset has {size} videos, fewer than one batch of {batch_size} "
+                f"per process ({context.world_size} processes)"
+            )
+
+    def __len__(self) -> int:
+        return self.steps - self.start_step
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for step in range(self.start_step, self.steps):
+            epoch, position = divmod(step, self.per_epoch)
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
+            shard = order[self.context.rank :: self.context.world_size]
+            yield shard[position * self.batch_size : (position + 1) * self.batch_size].tolist()
+
+
+class _StopRequest:
+    """Turns SIGINT/SIGTERM into a flag checked between steps."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequest:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def pretrain(
+    config: PretrainConfig,
+    *,
+    resume: bool | str = False,
+    progress: bool = True,
+    dataset: Dataset[Any] | None = None,
+) -> PretrainResult:
+    """Run (or resume) a pretraining run described by ``config``.
+
+    Args:
+        config: The run's configuration; ``None`` fields take their defaults.
+        resume: ``True`` continues from the newest checkpoint in ``config.output_dir``; a
+            path continues from that checkpoint. The architecture must match.
+        progress: Show a progress bar (main process only).
+        dataset: Use this dataset of videos instead of building one from ``config``.
+
+    Returns:
+        A :class:`PretrainResult`.
+    """
+    config = config.resolved()
+    assert config.batch_size is not None and config.momentum is not None  # resolved
+    device = _pick_device(config.device)
+    context = init_distributed(device)
+    if device.type == "cuda":
+        device = torch.device("cuda", context.local_rank)
+    output_dir = Path(config.output_dir)
+    if context.is_main:
+        config.save(output_dir / "config.json")
+
+    torch.manual_seed(config.seed)
+    recipe = build_recipe(config).to(device)
+    optimizer = build_optimizer(config, recipe.query_encoder)
+    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=config.warmup_steps)
+    generator = torch.Generator().manual_seed(config.seed * 1000 + context.rank + 1)
+    shuffle_generator = torch.Generator().manual_seed(config.seed + 7919)
+    start_step = 0
+    if resume:
+        start_step = _restore(
+            resume, output_dir, config, recipe, optimizer, scheduler, generator, shuffle_generator
+        )
+    if context.is_distributed and config.batchnorm == "sync":
+        if device.type != "cuda":
+            raise ValueError("`batchnorm='sync'` needs CUDA devices; use 'shuffle' on CPUs")
+        recipe = nn.SyncBatchNorm.convert_sync_batchnorm(recipe)  # type: ignore[assignment]
+    if context.is_distributed:
+        ddp = DistributedDataParallel(
+            recipe.query_encoder, device_ids=[device.index] if device.type == "cuda" else None
+        )
+        recipe.wrap_query_encoder(ddp)
+
+    videos = dataset if dataset is not None else build_pretrain_dataset(config)
+    sampler = StepBatchSampler(
+        len(videos),  # type: ignore[arg-type]
+        config.batch_size,
+        seed=config.seed,
+        start_step=start_step,
+        steps=config.steps,
+        context=context,
+    )
+    loader = DataLoader(
+        videos,
+        batch_sampler=sampler,
+        num_workers=config.num_workers,
+        collate_fn=collate_videos,
+        pin_memory=device.type == "cuda",
+        persistent_workers=False,
+    )
+    log = MetricsLog(output_dir, enabled=context.is_main, resume=start_step > 0)
+    bar = _progress_bar(progress and context.is_main, start_step, config.steps)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if config.amp and device.type == "cuda"
+        else nullcontext()
+    )
+    augment = TwoViewAugmentation(
+        num_frames=config.num_frames,  # type: ignore[arg-type]
+        size=config.size,  # type: ignore[arg-type]
+        stride=config.frame_stride,
+        jitter_p=config.jitter_p,
+    )
+    shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
+    step = start_step
+    last_checkpoint = latest_checkpoint(output_dir)
+    recipe.train()
+    with _StopRequest() as stop:
+        started = time.perf_counter()
+        for batch in loader:
+            query_view, key_view = augment(batch.to(device, non_blocking=True), generator)
+            with autocast:
+                out = recipe(
+                    query_view,
+                    key_view,
+                    generator=generator,
+                    shuffle_generator=shuffle_generator if shuffle_keys else None,
+                )
+            optimizer.zero_grad(set_to_none=True)
+            out.total.backward()
+            optimizer.step()
+            scheduler.step()
+            momentum = cosine_momentum(step, config.steps, base=config.momentum)
+            recipe.update_key_encoder(momentum)
+            step += 1
+            if step % config.log_every == 0 or step == config.steps:
+                elapsed = time.perf_counter() - started
+                row = {
+                    "step": step,
+                    "loss": out.total.item(),
+                    "static": out.static.item(),
+                    "wide": out.wide.item(),
+                    "micro": out.micro.item(),
+                    "lr": scheduler.get_last_lr()[0],
+                    "momentum": momentum,
+                    "clips_per_s": config.batch_size * context.world_size
+                    * (step - start_step) / max(elapsed, 1e-9),
+                }
+                log.write(row)
+                bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
+            bar.update(1)
+            if step % config.checkpoint_every == 0 or step == config.steps or stop.requested:
+                last_checkpoint = _save(
+                    output_dir, config, step, recipe, optimizer, scheduler, generator,
+                    shuffle_generator, context,
+                )
+            if stop.requested:
+                break
+    bar.close()
+    log.close()
+    if last_checkpoint is None:
+        raise CheckpointError(f"no checkpoint was written to {output_dir}")
+    return PretrainResult(output_dir, last_checkpoint, step, interrupted=step < config.steps)
+
+
+def _pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _save(
+    output_dir: Path,
+    config: PretrainConfig,
+    step: int,
+    recipe: DebiasedMoCo,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
+    generator: torch.Generator,
+    shuffle_generator: torch.Generator,
+    context: DistributedContext,
+) -> Path | None:
+    if not context.is_main:
+        return None
+    state = {
+        "step": step,
+        "config": config.to_dict(),
+        "model": recipe.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "generator": generator.get_state(),
+        "shuffle_generator": shuffle_generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+    }
+    return save_checkpoint(state, output_dir, step, keep=config.keep_checkpoints)
+
+
+def _restore(
+    resume: bool | str,
+    output_dir: Path,
+    config: PretrainConfig,
+    recipe: DebiasedMoCo,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
+    generator: torch.Generator,
+    shuffle_generator: torch.Generator,
+) -> int:
+    path = latest_checkpoint(output_dir) if resume is True else Path(str(resume))
+    if path is None:
+        raise CheckpointError(f"--resume: no checkpoint found in {output_dir}")
+    state = load_checkpoint(path)
+    mismatches = architecture_mismatch(state["config"], config)
+    if mismatches:
+        raise CheckpointError(
+            f"checkpoint {path} was made with another configuration: " + "; ".join(mismatches)
+        )
+    recipe.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    generator.set_state(state["generator"])
+    shuffle_generator.set_state(state["shuffle_generator"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"])
+
+
+def _progress_bar(enabled: bool, start: int, total: int) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=start, disable=not enabled, unit="step", dynamic_ncols=True)

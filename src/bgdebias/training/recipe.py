@@ -1,0 +1,149 @@
+"""The pretraining recipe: MoCo with the debiasing blocks, every block switchable."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
+from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
+from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum
+from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
+from bgdebias.training.encoder import DebiasEncoder
+
+
+class DebiasedMoCo(nn.Module):
+    """Query encoder, momentum key encoder, queues, mixer and dual loss, assembled.
+
+    One step, for two views ``(q, k)`` of each video:
+
+    1. ``query = f_q(q)``;
+    2. the mixer builds ``mixed`` (the actor of ``q`` on a partner's background) and
+       ``background`` (``q``'s own scene without motion);
+    3. ``f_k`` encodes ``[k, mixed, background]`` as ONE batch, so batch norm sees the
+       motionless backgrounds among ordinary clips (a separate all-static batch would be
+       recognisable by its batch statistics alone, and the hard negative would be free);
+    4. :class:`~bgdebias.losses.DualBackgroundLoss`: static term ``query`` vs. ``f_k(k)``,
+       wide term ``query`` vs. ``f_k(mixed)`` with ``f_k(background)`` as hard negative,
+       micro term on the dynamic embeddings; negatives from the queues;
+    5. the keys of ``k`` enter the queues.
+
+    With ``mixer=None`` and ``w_wide = w_micro = 0`` this is plain MoCo (v2 with an MLP
+    head); switching parts off one by one gives the ablations.
+
+    Args:
+        encoder: The query encoder; the key encoder is its momentum copy.
+        mixer: The semi-negative pair mixer, or ``None`` (no wide term).
+        hard_negative: Feed the background clip as the wide term's hard negative.
+        loss: The dual loss; its weights must be zero for the parts switched off.
+        queue_size: Number of negative keys per queue.
+    """
+
+    def __init__(
+        self,
+        encoder: DebiasEncoder,
+        *,
+        mixer: SemiNegativePairMixer | None,
+        hard_negative: bool,
+        loss: DualBackgroundLoss,
+        queue_size: int,
+    ) -> None:
+        super().__init__()
+        if loss.w_wide > 0 and mixer is None:
+            raise ValueError("`loss.w_wide` > 0 needs a `mixer` (or set w_wide=0)")
+        if loss.w_micro > 0 and encoder.micro_head is None:
+            raise ValueError("`loss.w_micro` > 0 needs an encoder built with micro=True")
+        self.query_encoder = encoder
+        self.key_encoder = momentum_copy(encoder)
+        self.mixer = mixer
+        self.hard_negative = bool(hard_negative) and mixer is not None
+        self.loss = loss
+        embed_dim = encoder.head.out_dim
+        self.queue = MemoryQueue(embed_dim, queue_size)
+        self.micro_queue = MemoryQueue(embed_dim, queue_size) if encoder.micro_head else None
+        self._query_forward: nn.Module = encoder
+
+    def wrap_query_encoder(self, wrapper: nn.Module) -> None:
+        """Route query forwards through ``wrapper`` (e.g. DistributedDataParallel)."""
+        object.__setattr__(self, "_query_forward", wrapper)
+
+    def forward(
+        self,
+        query_view: Tensor,
+        key_view: Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        shuffle_generator: torch.Generator | None = None,
+    ) -> DualBackgroundLossOutput:
+        """Loss of one step; also pushes this step's keys into the queues.
+
+        Args:
+            query_view: First view of each video. Shape: ``(B, C, T, H, W)``.
+            key_view: Second view of each video. Shape: ``(B, C, T, H, W)``.
+            generator: Random source of the mixer.
+            shuffle_generator: With a distributed run, shuffle the key encoder's batch
+                across ranks (MoCo's shuffle-BN); must be seeded alike on every rank.
+        """
+        query = self._query_forward(query_view)
+        batch = query_view.shape[0]
+        key_inputs = [key_view]
+        background_valid = None
+        if self.mixer is not None:
+            mixed = self.mixer(query_view, generator=generator)
+            key_inputs.append(mixed.mixed)
+            if self.hard_negative:
+                key_inputs.append(mixed.background.contiguous())
+                background_valid = mixed.has_motion
+        with torch.no_grad():
+            key_embedding, key_micro = self._encode_keys(torch.cat(key_inputs), shuffle_generator)
+        embeddings = key_embedding.split(batch)
+        micro = key_micro.split(batch) if key_micro is not None else None
+        key = embeddings[0]
+        micro_key = None if micro is None else micro[1 if self.mixer is not None else 0]
+        out = self.loss(
+            query.embedding,
+            key,
+            mixed_key=embeddings[1] if self.mixer is not None else None,
+            background_key=embeddings[2] if self.hard_negative else None,
+            micro_query=query.micro_embedding,
+            micro_key=micro_key,
+            queue=self.queue.negatives,
+            micro_queue=None if self.micro_queue is None else self.micro_queue.negatives,
+            background_valid=background_valid,
+        )
+        self.queue.enqueue(key)
+        if self.micro_queue is not None and micro is not None:
+            self.micro_queue.enqueue(micro[0])
+        return out
+
+    def _encode_keys(
+        self, inputs: Tensor, shuffle_generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor | None]:
+        if shuffle_generator is None:
+            keys = self.key_encoder(inputs)
+            return keys.embedding, keys.micro_embedding
+        shard, permutation = shuffle_across_ranks(inputs, shuffle_generator)
+        keys = self.key_encoder(shard)
+        micro = keys.micro_embedding
+        return (
+            unshuffle_across_ranks(keys.embedding, permutation),
+            None if micro is None else unshuffle_across_ranks(micro, permutation),
+        )
+
+    @torch.no_grad()
+    def update_key_encoder(self, momentum: float) -> None:
+        """EMA step of the key encoder towards the query encoder."""
+        update_momentum(self.query_encoder, self.key_encoder, momentum)
+
+
+def build_mixer(
+    *, mask_mode: str, threshold: str, beta: float, mix_prob: float
+) -> SemiNegativePairMixer:
+    """The mixer used by the recipe: per-frame masks by default (see METHOD pitfalls)."""
+    decoupler = StaticDynamicDecoupler(
+        beta=beta,
+        threshold=threshold,  # type: ignore[arg-type]
+        mask_mode=mask_mode,  # type: ignore[arg-type]
+        check_finite=False,
+    )
+    return SemiNegativePairMixer(decoupler, mix_prob=mix_prob)

@@ -1,0 +1,81 @@
+"""Two augmented views of each video for one MoCo step, drawn from one generator."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from bgdebias._validation import check_clip, check_int, check_unit
+from bgdebias.data.batch_transforms import (
+    ColorJitterClip,
+    RandomGrayscaleClip,
+    RandomHorizontalFlipClip,
+    RandomResizedCropClip,
+)
+from bgdebias.data.sampling import RandomClipSampler
+from bgdebias.data.transforms import NormalizeClip
+
+
+class TwoViewAugmentation(nn.Module):
+    """Query and key views of a batch of videos: own time window and crop per view.
+
+    Each view takes its own random temporal window, random resized crop, colour jitter and
+    grayscale draw. A horizontal flip is drawn once per video and applied to BOTH views:
+    flipping only one makes the pair's motions mirror images, and instance discrimination
+    then teaches the encoder to ignore left versus right (the synthetic motion classes, and
+    Something-Something's "from left to right", depend on it).
+
+    Args:
+        num_frames: Frames per view.
+        size: Crop size of each view.
+        stride: Temporal stride inside a window.
+        scale: Area range of the random resized crop.
+        flip_p: Probability of a (shared) horizontal flip per video.
+        jitter_p: Probability of colour jitter per view (strengths 0.4, 0.4, 0.4, 0.1).
+        grayscale_p: Probability of grayscale per view.
+        normalize: Apply the Kinetics normalisation last.
+
+    Shape:
+        videos ``(B, C, T_video, H, W)`` float in [0, 1] -> two ``(B, C, num_frames, size, size)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        num_frames: int,
+        size: int,
+        stride: int = 1,
+        scale: tuple[float, float] = (0.4, 1.0),
+        flip_p: float = 0.5,
+        jitter_p: float = 0.8,
+        grayscale_p: float = 0.2,
+        normalize: bool = True,
+    ) -> None:
+        super().__init__()
+        check_int(num_frames, "num_frames", minimum=1)
+        self.windows = RandomClipSampler(num_frames, stride=check_int(stride, "stride", minimum=1))
+        self.crop = RandomResizedCropClip(check_int(size, "size", minimum=1), scale=scale)
+        self.flip = RandomHorizontalFlipClip(check_unit(flip_p, "flip_p"))
+        self.jitter = ColorJitterClip(0.4, 0.4, 0.4, 0.1, p=jitter_p)
+        self.grayscale = RandomGrayscaleClip(grayscale_p)
+        self.normalize = NormalizeClip() if normalize else None
+
+    def forward(
+        self, videos: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Return ``(query_view, key_view)``."""
+        check_clip(videos, "videos")
+        batch, _, length, height, width = videos.shape
+        flips = self.flip.sample_params(batch, generator)
+        views = []
+        for _ in range(2):
+            index = torch.stack([self.windows(length, generator)[0] for _ in range(batch)])
+            index = index.to(videos.device).view(batch, 1, -1, 1, 1)
+            window = videos.gather(2, index.expand(-1, videos.shape[1], -1, height, width))
+            view = self.crop.apply_params(
+                window, self.crop.sample_params(batch, height, width, generator)
+            )
+            view = self.flip.apply_params(view, flips)
+            view = self.grayscale(self.jitter(view, generator), generator)
+            views.append(self.normalize(view) if self.normalize is not None else view)
+        return views[0], views[1]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from bgdebias.training import (
+    CheckpointError,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+
+def test_round_trip_and_rotation(tmp_path: Path) -> None:
+    for step in (10, 20, 30):
+        save_checkpoint({"step": step, "weights": torch.full((2,), float(step))}, tmp_path, step, keep=2)
+    names = [path.name for path in list_checkpoints(tmp_path)]
+    assert names == ["checkpoint-00000020.pt", "checkpoint-00000030.pt"]
+    state = load_checkpoint(latest_checkpoint(tmp_path))  # type: ignore[arg-type]
+    assert state["step"] == 30
+    assert torch.equal(state["weights"], torch.full((2,), 30.0))
+
+
+def test_no_temporary_files_are_left_and_torn_files_are_ignored(tmp_path: Path) -> None:
+    save_checkpoint({"step": 1}, tmp_path, 1)
+    (tmp_path / ".checkpoint-00000002.pt.tmp-123").write_bytes(b"half a checkpoint")
+    assert [path.name for path in list_checkpoints(tmp_path)] == ["checkpoint-00000001.pt"]
+    assert not any(path.name.endswith(".tmp") for path in tmp_path.iterdir())
+
+
+def test_loading_refuses_pickled_code(tmp_path: Path) -> None:
+    class Payload:
+        pass
+
+    path = tmp_path / "checkpoint-00000001.pt"
+    torch.save({"step": 1, "object": Payload()}, path)
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(path)
+
+
+def test_errors(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="is not a bgdebias checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"not a zip file")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(tmp_path / "garbage.pt")
+    assert latest_checkpoint(tmp_path / "nowhere") is None

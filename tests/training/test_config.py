@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bgdebias.training.config import PretrainConfig, architecture_mismatch
+
+
+def test_synthetic_defaults_are_cpu_sized_and_video_defaults_follow_the_field() -> None:
+    synthetic = PretrainConfig().resolved()
+    assert (synthetic.backbone, synthetic.optimizer, synthetic.lr) == ("small3d", "adamw", 1e-3)
+    assert (synthetic.num_frames, synthetic.size) == (8, 64)
+    video = PretrainConfig(dataset="ucf101", root="/data/ucf101").resolved()
+    assert (video.backbone, video.optimizer, video.momentum) == ("r3d_18", "sgd", 0.999)
+    assert (video.embed_dim, video.temperature) == (128, 0.1)
+    assert PretrainConfig(lr=0.5).resolved().lr == 0.5
+
+
+def test_method_parts() -> None:
+    assert PretrainConfig(method="moco").parts == (False, False, False)
+    assert PretrainConfig(method="merge").parts == (True, False, False)
+    assert PretrainConfig(method="full").parts == (True, True, True)
+
+
+def test_files_round_trip(tmp_path: Path) -> None:
+    config = PretrainConfig(method="merge", steps=7)
+    path = config.save(tmp_path / "run" / "config.json")
+    assert PretrainConfig.from_file(path) == config
+    yaml_path = tmp_path / "c.yaml"
+    yaml_path.write_text("method: moco\nsteps: 3\nlr: 0.01\n")
+    loaded = PretrainConfig.from_file(yaml_path)
+    assert (loaded.method, loaded.steps, loaded.lr) == ("moco", 3, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "simclr"}, "`method` must be one of 'moco', 'merge'"),
+        ({"dataset": "imagenet"}, "`dataset` must be one of 'synthetic'"),
+        ({"temperature": 0}, "`temperature` must be a finite number > 0"),
+        ({"beta": 1.0}, "`beta` must be in the open interval (0, 1)"),
+        ({"batch_size": 1}, "`batch_size` must be an int >= 2, got 1"),
+        ({"steps": 0}, "`steps` must be an int >= 1, got 0"),
+        ({"dataset": "ucf101"}, "`root` is required for dataset 'ucf101'"),
+        ({"batchnorm": "group"}, "`batchnorm` must be one of 'shuffle', 'sync', 'local'"),
+    ],
+)
+def test_bad_values(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PretrainConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=re.escape("unknown configuration keys ['lrr']")):
+        PretrainConfig.from_dict({"lrr": 1})
+    with pytest.raises(FileNotFoundError, match="configuration file not found"):
+        PretrainConfig.from_file(tmp_path / "missing.yaml")
+    bad = tmp_path / "c.txt"
+    bad.write_text("{}")
+    with pytest.raises(ValueError, match=re.escape("must end in .json, .yaml or .yml")):
+        PretrainConfig.from_file(bad)
+    listing = tmp_path / "c.json"
+    listing.write_text(json.dumps([1, 2]))
+    with pytest.raises(ValueError, match="must hold a mapping, got list"):
+        PretrainConfig.from_file(listing)
+
+
+def test_architecture_mismatch_names_fields() -> None:
+    saved = PretrainConfig(method="full").resolved().to_dict()
+    current = PretrainConfig(method="moco", steps=999).resolved()
+    assert architecture_mismatch(saved, current) == ["method: checkpoint 'full' != run 'moco'"]
