@@ -1,0 +1,305 @@
+"""Ready-made figures that show what each debiasing block does to a clip.
+
+Every panel is a :class:`Panel`: rows of uint8 frames with labels, laid out as one PNG
+strip (frames left to right, one row per view) and as GIF frames (the rows stacked, one
+GIF frame per time step). Panels show one clip of a batch, chosen by ``index``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from torch import Tensor
+
+from bgdebias._validation import check_floating, check_tensor
+from bgdebias.blocks import DecoupledClip, MixedBatch, MotionDecomposition
+from bgdebias.viz._checks import as_maps, check_index
+from bgdebias.viz.colormaps import ColormapName
+from bgdebias.viz.frames import clip_to_frames
+from bgdebias.viz.gif import save_gif
+from bgdebias.viz.overlay import HeatNormalization, colorize, overlay
+from bgdebias.viz.strips import frame_strip, save_png
+
+_BACKGROUND = 255
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A labelled figure of several views of one clip.
+
+    Attributes:
+        rows: The views, uint8 RGB frames of one size. Shape: each ``(T_r, H, W, 3)``.
+        labels: One name per row.
+        image: The strip: row ``r`` holds the frames of ``rows[r]`` left to right, with the
+            labels in a left margin (see :func:`~bgdebias.viz.frame_strip`).
+            Shape: ``(H_img, W_img, 3)``, uint8.
+        animation: One frame per time step: frame ``t`` of every row, stacked top to bottom
+            and labelled; rows shorter than ``T = max(T_r)`` show the background colour.
+            Shape: ``(T, H_anim, W_anim, 3)``, uint8.
+    """
+
+    rows: tuple[npt.NDArray[np.uint8], ...]
+    labels: tuple[str, ...]
+    image: npt.NDArray[np.uint8]
+    animation: npt.NDArray[np.uint8]
+
+    def save_png(self, path: str | os.PathLike[str]) -> Path:
+        """Write :attr:`image` as a PNG file and return its path."""
+        return save_png(self.image, path)
+
+    def save_gif(self, path: str | os.PathLike[str], *, fps: float = 8.0) -> Path:
+        """Write :attr:`animation` as a GIF looping forever and return its path."""
+        return save_gif(self.animation, path, fps=fps)
+
+
+def build_panel(
+    rows: Sequence[npt.NDArray[np.uint8]], labels: Sequence[str], *, gap: int = 2
+) -> Panel:
+    """Assemble a :class:`Panel` from rows of frames (for figures of your own).
+
+    Args:
+        rows: uint8 RGB frames of one size per row. Shape: each ``(T_r, H, W, 3)``.
+        labels: One text per row.
+        gap: Pixels between frames and rows, >= 0.
+
+    Returns:
+        The panel with its strip and its animation.
+    """
+    image = frame_strip(rows, labels=labels, gap=gap, background=_BACKGROUND)
+    height, width = rows[0].shape[1:3]
+    blank = np.full((1, height, width, 3), _BACKGROUND, dtype=np.uint8)
+    steps = max(row.shape[0] for row in rows)
+    animation = np.stack(
+        [
+            frame_strip(
+                [row[t : t + 1] if t < row.shape[0] else blank for row in rows],
+                labels=labels,
+                gap=gap,
+                background=_BACKGROUND,
+            )
+            for t in range(steps)
+        ]
+    )
+    return Panel(tuple(rows), tuple(labels), image, animation)
+
+
+def decoupler_panel(
+    clip: Tensor,
+    decoupled: DecoupledClip,
+    *,
+    index: int = 0,
+    alpha: float = 0.5,
+    colormap: ColormapName = "viridis",
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    gap: int = 2,
+) -> Panel:
+    """What :class:`~bgdebias.StaticDynamicDecoupler` made of a clip.
+
+    Rows: the clip; its foreground mask over it (the frame where the mask is 0, blended
+    with the colour map's hottest colour at opacity ``alpha * mask``); the static factor;
+    the dynamic factor. Factors are shown like the clip (``mean``/``std`` undone, then
+    clipped to [0, 1]): a residual dynamic factor's negative values appear black.
+
+    Args:
+        clip: The decoupler's input. Shape: ``(B, C, T, H, W)`` or ``(C, T, H, W)``.
+        decoupled: The decoupler's output for ``clip``.
+        index: Which clip of the batch to show.
+        alpha: Opacity of the mask colour, in [0, 1].
+        colormap: One of :data:`~bgdebias.viz.COLORMAPS`.
+        mean: Per-channel mean to undo on a normalised clip.
+        std: Per-channel standard deviation to undo on a normalised clip.
+        gap: Pixels between frames and rows.
+
+    Returns:
+        A :class:`Panel` with 4 rows of ``T`` frames.
+    """
+    if not isinstance(decoupled, DecoupledClip):
+        raise TypeError(f"`decoupled` must be a DecoupledClip, got {type(decoupled).__name__}")
+    batch, i = _batched_clip(clip, index)
+    _check_batch(decoupled.mask, "decoupled.mask", batch.shape[0], batch.shape[2:])
+    frames = clip_to_frames(batch[i], mean=mean, std=std)
+    rows = [
+        frames,
+        overlay(
+            frames,
+            decoupled.mask[i, 0],
+            alpha=alpha,
+            colormap=colormap,
+            normalize="none",
+            alpha_by_heat=True,
+        ),
+        clip_to_frames(decoupled.static[i], mean=mean, std=std),
+        clip_to_frames(decoupled.dynamic[i], mean=mean, std=std),
+    ]
+    return build_panel(rows, ["clip", "mask", "static", "dynamic"], gap=gap)
+
+
+def mixer_panel(
+    clips: Tensor,
+    mixed_batch: MixedBatch,
+    index: int = 0,
+    *,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    gap: int = 2,
+) -> Panel:
+    """What :class:`~bgdebias.SemiNegativePairMixer` made of clip ``index``.
+
+    Rows: the clip ``i``; its partner's clip ``j``; the mixed clip (``i``'s actor on ``j``'s
+    background; labelled "(unchanged)" when it was not mixed); the background hard
+    negative (``i``'s own static scene).
+
+    Args:
+        clips: The mixer's input batch. Shape: ``(B, C, T, H, W)``.
+        mixed_batch: The mixer's output for ``clips``.
+        index: Which clip to show.
+        mean: Per-channel mean to undo on normalised clips.
+        std: Per-channel standard deviation to undo on normalised clips.
+        gap: Pixels between frames and rows.
+
+    Returns:
+        A :class:`Panel` with 4 rows of ``T`` frames.
+    """
+    if not isinstance(mixed_batch, MixedBatch):
+        raise TypeError(f"`mixed_batch` must be a MixedBatch, got {type(mixed_batch).__name__}")
+    batch, i = _batched_clip(clips, index, name="clips")
+    _check_batch(mixed_batch.mixed, "mixed_batch.mixed", batch.shape[0], batch.shape[2:])
+    j = int(mixed_batch.partner[i])
+    mixed_label = "mixed" if bool(mixed_batch.applied[i]) else "mixed (unchanged)"
+    views = (batch[i], batch[j], mixed_batch.mixed[i], mixed_batch.background[i])
+    rows = [clip_to_frames(view, mean=mean, std=std) for view in views]
+    return build_panel(rows, [f"clip {i}", f"partner {j}", mixed_label, "background"], gap=gap)
+
+
+def saliency_panel(
+    clip: Tensor,
+    decomposition: MotionDecomposition,
+    *,
+    index: int = 0,
+    alpha: float = 0.5,
+    colormap: ColormapName = "viridis",
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    gap: int = 2,
+) -> Panel:
+    """What :class:`~bgdebias.MotionAwareDecomposition` found in the features of a clip.
+
+    Rows: the clip; the salient map (already in [0, 1], kept on that scale) resized to the
+    frames and overlaid on every frame; the ``T' - 1`` per-step maps, resized and coloured
+    on one scale (min-max over all steps). The step maps live on the feature time axis,
+    so they are shown without the frames underneath.
+
+    Args:
+        clip: The backbone's input. Shape: ``(B, C, T, H, W)`` or ``(C, T, H, W)``.
+        decomposition: The decomposition of that clip's backbone features.
+        index: Which clip of the batch to show.
+        alpha: Opacity of the saliency colours, in [0, 1].
+        colormap: One of :data:`~bgdebias.viz.COLORMAPS`.
+        mean: Per-channel mean to undo on a normalised clip.
+        std: Per-channel standard deviation to undo on a normalised clip.
+        gap: Pixels between frames and rows.
+
+    Returns:
+        A :class:`Panel` with rows of ``T``, ``T`` and ``T' - 1`` frames.
+    """
+    if not isinstance(decomposition, MotionDecomposition):
+        raise TypeError(
+            f"`decomposition` must be a MotionDecomposition, got {type(decomposition).__name__}"
+        )
+    batch, i = _batched_clip(clip, index)
+    _check_batch(decomposition.saliency, "decomposition.saliency", batch.shape[0], None)
+    frames = clip_to_frames(batch[i], mean=mean, std=std)
+    size = (frames.shape[1], frames.shape[2])
+    rows = [
+        frames,
+        overlay(
+            frames, decomposition.saliency[i], alpha=alpha, colormap=colormap, normalize="none"
+        ),
+        colorize(decomposition.step_maps[i], size=size, colormap=colormap, normalize="clip"),
+    ]
+    return build_panel(rows, ["clip", "saliency", "steps"], gap=gap)
+
+
+def cam_panel(
+    clip: Tensor,
+    cam: Tensor,
+    *,
+    index: int = 0,
+    alpha: float = 0.5,
+    colormap: ColormapName = "viridis",
+    normalize: HeatNormalization = "clip",
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    gap: int = 2,
+) -> Panel:
+    """Where a backbone looks: a class-activation (or any) map over the clip.
+
+    Rows: the clip; the map overlaid (resized in space, each of the ``T'`` maps repeated
+    over ``T / T'`` frames); the map alone, coloured at full size.
+
+    Args:
+        clip: The backbone's input. Shape: ``(B, C, T, H, W)`` or ``(C, T, H, W)``.
+        cam: Maps from :mod:`bgdebias.viz.cam`, for the batch or for the one clip shown.
+            Shape: ``(B, T', H', W')`` or ``(T', H', W')``, ``T'`` dividing ``T``.
+        index: Which clip of the batch to show.
+        alpha: Opacity of the map colours, in [0, 1].
+        colormap: One of :data:`~bgdebias.viz.COLORMAPS`.
+        normalize: ``"clip"``, ``"frame"`` or ``"none"``, as in
+            :func:`~bgdebias.viz.fit_heat`.
+        mean: Per-channel mean to undo on a normalised clip.
+        std: Per-channel standard deviation to undo on a normalised clip.
+        gap: Pixels between frames and rows.
+
+    Returns:
+        A :class:`Panel` with rows of ``T``, ``T`` and ``T'`` frames.
+    """
+    batch, i = _batched_clip(clip, index)
+    maps = as_maps(cam, "cam", {3: "(T', H', W')", 4: "(B, T', H', W')"})
+    if maps.ndim == 4:
+        _check_batch(maps, "cam", batch.shape[0], None)
+        maps = maps[i]
+    elif batch.shape[0] != 1:
+        raise ValueError(
+            f"`cam` of shape {tuple(maps.shape)} holds one clip's maps but `clip` holds "
+            f"{batch.shape[0]} clips; pass the maps of the whole batch, (B, T', H', W')"
+        )
+    frames = clip_to_frames(batch[i], mean=mean, std=std)
+    size = (frames.shape[1], frames.shape[2])
+    rows = [
+        frames,
+        overlay(frames, maps, alpha=alpha, colormap=colormap, normalize=normalize),
+        colorize(maps, size=size, colormap=colormap, normalize=normalize),
+    ]
+    return build_panel(rows, ["clip", "CAM overlay", "CAM"], gap=gap)
+
+
+def _batched_clip(clip: Any, index: int, *, name: str = "clip") -> tuple[Tensor, int]:
+    check_tensor(clip, name)
+    if clip.ndim not in (4, 5):
+        raise ValueError(
+            f"`{name}` must be 5D (B, C, T, H, W) or 4D (C, T, H, W), got {clip.ndim}D with "
+            f"shape {tuple(clip.shape)}"
+        )
+    check_floating(clip, name)
+    batch = clip if clip.ndim == 5 else clip.unsqueeze(0)
+    return batch, check_index(index, "index", batch.shape[0])
+
+
+def _check_batch(value: Tensor, name: str, batch: int, trailing: tuple[int, ...] | None) -> None:
+    if value.shape[0] != batch:
+        raise ValueError(
+            f"`{name}` holds {value.shape[0]} clips but the clip batch has {batch}; pass the "
+            "result computed from this very batch"
+        )
+    if trailing is not None and tuple(value.shape[-len(trailing) :]) != tuple(trailing):
+        raise ValueError(
+            f"`{name}` has shape {tuple(value.shape)}, which does not match the clip's "
+            f"(T, H, W) = {tuple(trailing)}; pass the result computed from this very batch"
+        )
