@@ -1,0 +1,117 @@
+"""The motion classes of the synthetic dataset: sprite trajectories on a torus.
+
+The frame is a torus (a sprite leaving on the right re-enters on the left), and every
+trajectory starts at a uniformly random point, so the sprite's position in any single frame
+is uniform whatever the class. The sprite's radius in a single frame has the same
+distribution in every class too: ``ApproachRecede`` oscillates it as
+``r0 * (1 + a * sin(phase + w * t))`` with a uniform phase, and the other classes keep a
+constant radius ``r0 * (1 + a * sin(phase))``. Only the change from frame to frame tells the
+classes apart.
+
+Speeds are in pixels per frame relative to the frame size ``N``: ``N / 16`` (4 px at 64 px)
+times a per-video factor in ``[0.9, 1.2]``; the base radius is ``N / 20`` (3.2 px), so the
+sprite's diameter (at most 8.6 px) is under 2.4 frames of travel. A sprite covers a pixel for
+at most three frames per pass and comes back no sooner than about 11 frames later (a circle
+turn; 16 frames or more on a straight path), so it covers every pixel in fewer than half of
+the frames and the per-pixel temporal median of a video is its clean background.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+#: Class names, in label order (also the UCF101-style folder names on export).
+MOTION_CLASSES: tuple[str, ...] = (
+    "MoveRight",
+    "MoveLeft",
+    "MoveUp",
+    "MoveDown",
+    "CircleClockwise",
+    "CircleCounterClockwise",
+    "ZigZag",
+    "ApproachRecede",
+)
+
+#: Relative amplitude of the radius oscillation (and of the radius spread of other classes).
+RADIUS_SPREAD = 0.35
+_SPEED_JITTER = (0.9, 1.2)
+_ZIGZAG_HALF_PERIOD = 3  # frames between vertical turns
+_SCALE_PERIOD = 6.0  # frames per approach/recede cycle
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Where the sprite is in each frame.
+
+    Attributes:
+        centre: Sprite centre ``(x, y)`` in pixels, wrapped into ``[0, size)``.
+            Shape: ``(T, 2)``.
+        radius: Sprite radius in pixels. Shape: ``(T,)``.
+    """
+
+    centre: Tensor
+    radius: Tensor
+
+
+def _uniform(generator: torch.Generator, low: float = 0.0, high: float = 1.0) -> float:
+    return low + (high - low) * float(torch.rand((), generator=generator))
+
+
+def sprite_trajectory(
+    label: int, *, num_frames: int, size: int, generator: torch.Generator
+) -> Trajectory:
+    """Draw the trajectory of one video of class ``label``.
+
+    Always draws the same number of random values in the same order, whatever the class.
+
+    Args:
+        label: Index into :data:`MOTION_CLASSES`.
+        num_frames: Frames of the video.
+        size: Side of the square frame (the torus) in pixels.
+        generator: Random source of this video.
+
+    Returns:
+        The sprite's centre and radius per frame. Shape: ``(T, 2)`` and ``(T,)``.
+    """
+    if not 0 <= label < len(MOTION_CLASSES):
+        raise ValueError(f"`label` must be in [0, {len(MOTION_CLASSES)}), got {label}")
+    speed = size / 16 * _uniform(generator, *_SPEED_JITTER)
+    base_radius = size / 20
+    start = torch.rand(2, generator=generator, dtype=torch.float64) * size
+    phase = _uniform(generator, 0.0, 2 * math.pi)
+    signs = torch.randint(0, 2, (2,), generator=generator).to(torch.float64) * 2 - 1
+    circle_radius = size * _uniform(generator, 0.14, 0.2)
+
+    t = torch.arange(num_frames, dtype=torch.float64)
+    radius = torch.full_like(t, base_radius * (1 + RADIUS_SPREAD * math.sin(phase)))
+    name = MOTION_CLASSES[label]
+    if name in ("MoveRight", "MoveLeft", "MoveUp", "MoveDown"):
+        direction = {
+            "MoveRight": (1.0, 0.0),
+            "MoveLeft": (-1.0, 0.0),
+            "MoveUp": (0.0, -1.0),
+            "MoveDown": (0.0, 1.0),
+        }[name]
+        offset = speed * t.unsqueeze(1) * torch.tensor(direction, dtype=torch.float64)
+    elif name in ("CircleClockwise", "CircleCounterClockwise"):
+        # Image rows grow downwards, so a growing angle turns clockwise on screen.
+        turn = 1.0 if name == "CircleClockwise" else -1.0
+        angle = phase + turn * speed / circle_radius * t
+        offset = circle_radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+    elif name == "ZigZag":
+        # Steady horizontal drift (either way), vertical triangle wave of random phase.
+        period = 2 * _ZIGZAG_HALF_PERIOD
+        cycle = torch.remainder(t + phase / (2 * math.pi) * period, period)
+        triangle = torch.minimum(cycle, period - cycle) - _ZIGZAG_HALF_PERIOD / 2
+        vertical = signs[1] * speed * triangle
+        offset = torch.stack([signs[0] * speed * t, vertical], dim=1)
+    else:  # ApproachRecede: diagonal drift while the radius oscillates.
+        offset = speed / math.sqrt(2) * t.unsqueeze(1) * signs
+        wave = torch.sin(phase + 2 * math.pi * t / _SCALE_PERIOD)
+        radius = base_radius * (1 + RADIUS_SPREAD * wave)
+    centre = torch.remainder(start + offset, size)
+    return Trajectory(centre=centre.float(), radius=radius.float())
