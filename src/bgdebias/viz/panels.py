@@ -191,9 +191,10 @@ def saliency_panel(
 ) -> Panel:
     """What :class:`~bgdebias.MotionAwareDecomposition` found in the features of a clip.
 
-    Rows: the clip; the salient map (already in [0, 1], kept on that scale) resized to the
-    frames and overlaid on every frame; the ``T' - 1`` per-step maps, resized and coloured
-    on one scale (min-max over all steps). The step maps live on the feature time axis,
+    Rows: the clip; the salient map resized to the frames, min-max normalised again (bilinear
+    upsampling lowers an inner peak; an all-zero map, nothing moved, stays cold) and
+    overlaid on every frame; the ``T' - 1`` per-step maps, resized and coloured on one
+    scale (min-max over all steps). The step maps live on the feature time axis,
     so they are shown without the frames underneath.
 
     Args:
@@ -220,7 +221,7 @@ def saliency_panel(
     rows = [
         frames,
         overlay(
-            frames, decomposition.saliency[i], alpha=alpha, colormap=colormap, normalize="none"
+            frames, decomposition.saliency[i], alpha=alpha, colormap=colormap, normalize="clip"
         ),
         colorize(decomposition.step_maps[i], size=size, colormap=colormap, normalize="clip"),
     ]
