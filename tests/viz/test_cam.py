@@ -92,7 +92,7 @@ def test_grad_cam_label_free_similarity() -> None:
     assert maps.shape == (2, 2, 3, 2)
     assert float(maps.min()) >= 0.0
     assert maps.flatten(1).amax(dim=1).tolist() == [1.0, 1.0]
-    score.sum().backward()  # the graph was kept
+    score.sum().backward()  # type: ignore[no-untyped-call]  # the graph was kept
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_grad_cam_label_free_similarity() -> None:
          "`features` must be a 5D tensor of shape (B, C, T', H', W'), got 4D"),
         (lambda: activation_norm_map(torch.zeros(1, 3, 2, 2, 2, dtype=torch.int64)), TypeError,
          "`features` must have a floating-point dtype"),
-        (lambda: activation_norm_map(np.zeros((1, 3, 2, 2, 2))), TypeError,
+        (lambda: activation_norm_map(np.zeros((1, 3, 2, 2, 2))), TypeError,  # type: ignore[arg-type]
          "`features` must be a torch.Tensor, got ndarray"),
         (lambda: class_activation_map(_features(), torch.zeros(3), 0), ValueError,
          "`weight` must be a 2D tensor of shape (K, C), got 1D"),
@@ -124,7 +124,7 @@ def test_grad_cam_label_free_similarity() -> None:
          "`score` must be computed from `features` with gradients enabled"),
         (lambda: grad_cam(_features().requires_grad_(True), torch.zeros(3)), ValueError,
          "`score` must hold one scalar per clip, shape (2,) or (), got shape (3,)"),
-        (lambda: grad_cam(_features().requires_grad_(True), 1.0), TypeError,
+        (lambda: grad_cam(_features().requires_grad_(True), 1.0), TypeError,  # type: ignore[arg-type]
          "`score` must be a torch.Tensor, got float"),
         (lambda: grad_cam(_features().requires_grad_(True), torch.ones(2, requires_grad=True)),
          ValueError, "`score` does not depend on `features`; pass the map it came from"),

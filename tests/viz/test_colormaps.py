@@ -22,7 +22,8 @@ def _lightness(rgb: np.ndarray) -> np.ndarray:
     c = rgb.astype(np.float64) / 255.0
     linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     y = linear @ np.array([0.2126, 0.7152, 0.0722])
-    return np.where(y > 216 / 24389, 116 * np.cbrt(y) - 16, y * 24389 / 27)
+    lightness: np.ndarray = np.where(y > 216 / 24389, 116 * np.cbrt(y) - 16, y * 24389 / 27)
+    return lightness
 
 
 @pytest.mark.parametrize("name", COLORMAPS)

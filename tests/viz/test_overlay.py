@@ -199,6 +199,19 @@ def test_errors(
         overlay(frames, heat, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": (0, 4)}, "`size` must be a pair (H, W) of ints >= 1, got (0, 4)"),
+        ({"size": 4}, "`size` must be a pair (H, W) of ints >= 1, got 4"),
+        ({"size": (4, 4), "frames": 0}, "`frames` must be an int >= 1, got 0"),
+    ],
+)
+def test_fit_heat_errors(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fit_heat(torch.rand(2, 3, 3), **kwargs)  # type: ignore[arg-type]
+
+
 def test_colorize_errors() -> None:
     with pytest.raises(ValueError, match=re.escape("`heat` must be 2D (H', W') or 3D")):
         colorize(torch.rand(4))

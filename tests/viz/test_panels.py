@@ -166,7 +166,7 @@ def _decoupled() -> tuple[torch.Tensor, object]:
     [
         (lambda c, d: decoupler_panel(c, d, index=3), ValueError,
          "`index` must be in [-3, 2] for a batch of 3, got 3"),
-        (lambda c, d: decoupler_panel(c, d, index=1.0), TypeError,
+        (lambda c, d: decoupler_panel(c, d, index=1.0), TypeError,  # type: ignore[arg-type]
          "`index` must be an int, got float (1.0)"),
         (lambda c, d: decoupler_panel(c, c), TypeError,
          "`decoupled` must be a DecoupledClip, got Tensor"),
@@ -193,7 +193,7 @@ def _decoupled() -> tuple[torch.Tensor, object]:
          "`heat` has T'=4 maps but the frames have T=6"),
         (lambda c, d: cam_panel(c, torch.rand(6, 6)), ValueError,
          "`cam` must be 3D (T', H', W') or 4D (B, T', H', W'), got 2D"),
-        (lambda c, d: cam_panel(c, torch.rand(3, 3, 6, 6), colormap="jet"), ValueError,
+        (lambda c, d: cam_panel(c, torch.rand(3, 3, 6, 6), colormap="jet"), ValueError,  # type: ignore[arg-type]
          "`colormap` must be one of 'viridis', 'inferno', 'turbo', 'gray'; got 'jet'"),
     ],
 )  # fmt: skip

@@ -79,6 +79,8 @@ def test_labels_add_a_margin_with_text() -> None:
         band = labelled[17 * r : 17 * r + 16, :margin]
         assert band.min() < 128, f"no text drawn for row {r}"
     assert (labelled[:, :margin] == 255).mean() > 0.5  # mostly background
+    dark = frame_strip(rows, labels=["clip", "mask"], gap=1, background=0)
+    assert dark[:16, :margin].max() > 128  # white text on black
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,18 @@
 """Visualisation: heat-map overlays, class-activation maps, PNG strips, GIFs and panels.
 
 Needs only NumPy, Pillow (installed with torchvision) and torch.
+
+Example:
+    >>> import torch
+    >>> from bgdebias import StaticDynamicDecoupler
+    >>> from bgdebias.viz import decoupler_panel, overlay
+    >>> clip = torch.rand(2, 3, 8, 32, 32)
+    >>> overlay(clip[0], torch.rand(4, 7, 7), alpha=0.5).shape  # (T, H, W, 3), uint8
+    (8, 32, 32, 3)
+    >>> panel = decoupler_panel(clip, StaticDynamicDecoupler()(clip), index=1)
+    >>> panel.image.shape[0], panel.animation.shape[0]  # 4 rows of 32 px + 3 gaps; T frames
+    (134, 8)
+    >>> # panel.save_png("decoupler.png"); panel.save_gif("decoupler.gif", fps=8)
 """
 
 from bgdebias.viz.cam import activation_norm_map, class_activation_map, grad_cam

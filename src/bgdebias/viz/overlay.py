@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from bgdebias._validation import check_choice, check_unit
+from bgdebias._validation import check_choice, check_int, check_unit
 from bgdebias.viz._checks import as_frames, as_maps
 from bgdebias.viz.colormaps import COLORMAPS, ColormapName, apply_colormap
 
@@ -55,13 +55,15 @@ def fit_heat(
 
     Raises:
         TypeError: ``heat`` is not a real-valued tensor or array.
-        ValueError: wrong ndim, non-finite values, unknown ``normalize``, a bad
-            ``value_range`` or a ``T'`` that cannot be matched to ``frames``.
+        ValueError: wrong ndim, non-finite values, unknown ``normalize``, a bad ``size``,
+            ``frames`` or ``value_range``, or a ``T'`` that cannot be matched to ``frames``.
     """
     maps = as_maps(heat, "heat", _HEAT_LAYOUTS)
     mode = check_choice(normalize, "normalize", ("clip", "frame", "none"))
     low, high = _check_range(value_range)
-    height, width = size
+    height, width = _check_size(size)
+    if frames is not None:
+        check_int(frames, "frames", minimum=1)
     if maps.ndim == 2:
         maps = maps.unsqueeze(0)
     if frames is not None:
@@ -185,6 +187,17 @@ def _check_range(value_range: Any) -> tuple[float, float]:
             f"got {value_range!r}"
         )
     return float(value_range[0]), float(value_range[1])
+
+
+def _check_size(size: Any) -> tuple[int, int]:
+    valid = (
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in size)
+    )
+    if not valid:
+        raise ValueError(f"`size` must be a pair (H, W) of ints >= 1, got {size!r}")
+    return int(size[0]), int(size[1])
 
 
 def _check_frames_match(maps: int, frames: int) -> None:

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from bgdebias._validation import check_floating, check_tensor
 from bgdebias.blocks import DecoupledClip, MixedBatch, MotionDecomposition
-from bgdebias.viz._checks import as_maps, check_index
+from bgdebias.viz._checks import as_maps, as_uint8_array, check_index
 from bgdebias.viz.colormaps import ColormapName
 from bgdebias.viz.frames import clip_to_frames
 from bgdebias.viz.gif import save_gif
@@ -72,6 +72,7 @@ def build_panel(
         The panel with its strip and its animation.
     """
     image = frame_strip(rows, labels=labels, gap=gap, background=_BACKGROUND)
+    rows = [as_uint8_array(row, f"rows[{i}]", 4, "(T, H, W, 3)") for i, row in enumerate(rows)]
     height, width = rows[0].shape[1:3]
     blank = np.full((1, height, width, 3), _BACKGROUND, dtype=np.uint8)
     steps = max(row.shape[0] for row in rows)

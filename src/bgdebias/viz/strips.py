@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ from bgdebias.viz._checks import as_uint8_array
 from bgdebias.viz._files import write_image_atomically
 
 _LABEL_PADDING = 4
-_TEXT_COLOUR = (0, 0, 0)
 
 
 def frame_strip(
@@ -31,8 +31,9 @@ def frame_strip(
     Frame ``t`` of row ``r`` sits at ``y = r * (H + gap)``,
     ``x = label_width + t * (W + gap)``; everything else is ``background``. Rows may hold
     different numbers of frames (shorter rows end early); all frames share ``H`` and ``W``.
-    Labels, if given, are drawn in black with Pillow's default font in a left margin
-    ``label_width`` wide (the widest label plus padding), vertically centred on their row.
+    Labels, if given, are drawn in black (white on a dark ``background``) with Pillow's
+    default font in a left margin ``label_width`` wide (the widest label plus padding),
+    vertically centred on their row.
 
     Args:
         rows: uint8 RGB frames per row. Shape: each ``(T_r, H, W, 3)``.
@@ -57,7 +58,7 @@ def frame_strip(
     texts = _check_labels(labels, len(frames))
     _, height, width, _ = frames[0].shape
     longest = max(row.shape[0] for row in frames)
-    font = ImageFont.load_default()
+    font = _default_font()
     margin = 0 if texts is None else max(_text_width(font, t) for t in texts) + 2 * _LABEL_PADDING
     total_height = len(frames) * height + (len(frames) - 1) * spacing
     total_width = margin + longest * width + (longest - 1) * spacing
@@ -71,9 +72,10 @@ def frame_strip(
         return canvas
     image = Image.fromarray(canvas)
     draw = ImageDraw.Draw(image)
+    ink = (0, 0, 0) if fill >= 128 else (255, 255, 255)
     for r, text in enumerate(texts):
         centre_y = r * (height + spacing) + height / 2
-        draw.text((_LABEL_PADDING, centre_y), text, fill=_TEXT_COLOUR, font=font, anchor="lm")
+        draw.text((_LABEL_PADDING, centre_y), text, fill=ink, font=font, anchor="lm")
     labelled: npt.NDArray[np.uint8] = np.array(image, dtype=np.uint8)
     return labelled
 
@@ -130,6 +132,11 @@ def _check_labels(labels: Any, count: int) -> list[str] | None:
         if not isinstance(text, str):
             raise TypeError(f"`labels[{i}]` must be a str, got {type(text).__name__}")
     return list(labels)
+
+
+@cache
+def _default_font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default()
 
 
 def _text_width(font: ImageFont.ImageFont | ImageFont.FreeTypeFont, text: str) -> int:
