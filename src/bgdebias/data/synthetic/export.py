@@ -75,7 +75,8 @@ def export_ucf101_layout(
         test: The test split, e.g. ``split="conflicting"``.
         fps: Frame rate written into the files.
         codec: One of :data:`~bgdebias.data.video_writer.SUPPORTED_CODECS`; ``"mpeg4"`` in
-            ``.avi`` like the real UCF101 (XviD).
+            ``.avi`` like the real UCF101 (XviD). Keep it: torchcodec 0.17 fails to decode
+            ``"libx264"`` frames from ``.avi`` files (PyAV reads them).
 
     Returns:
         ``root`` as a path.
