@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from bgdebias.data.sampling import UniformClipSampler
+from bgdebias.data.synthetic import MovingSpriteDataset
 from bgdebias.evaluation import (
     BiasStressResult,
     StressSplits,
@@ -84,6 +85,7 @@ def test_the_test_doubles_read_the_ground_truth(splits: StressSplits) -> None:
         families = background_family_encoder(batch.clip).argmax(dim=1)
         assert torch.equal(families, batch.background_family)
         assert torch.equal(motion_class_encoder(batch.clip).argmax(dim=1), batch.label)
+    assert isinstance(splits.static, MovingSpriteDataset)
     frozen = splits.static.batch(range(8)).clip
     assert not bool(motion_class_encoder(frozen).any())
 

@@ -5,6 +5,8 @@ from collections import namedtuple
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -46,6 +48,25 @@ def test_multi_clip_samples_are_flattened_video_major() -> None:
     assert out.video_labels().tolist() == [0, 1, 2, 0]
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    videos=st.integers(1, 7),
+    clips=st.one_of(st.none(), st.integers(1, 4)),
+    batch_size=st.integers(1, 5),
+)
+def test_rows_videos_and_averages_for_any_batching(
+    videos: int, clips: int | None, batch_size: int
+) -> None:
+    out = extract_features(_mean_colour, _videos(videos, clips=clips), batch_size=batch_size)
+    per_video = 1 if clips is None else clips
+    assert out.features.shape == (videos * per_video, 3)
+    assert torch.equal(out.video_index, torch.arange(videos).repeat_interleave(per_video))
+    assert out.num_videos == videos
+    assert torch.equal(out.video_labels(), torch.arange(videos) % 3)
+    expected = out.features.view(videos, per_video, 3).mean(dim=1)
+    assert torch.allclose(out.video_mean(), expected)
+
+
 def test_dataloader_and_mapping_batches() -> None:
     loader = DataLoader(_videos(5), batch_size=4)
     from_loader = extract_features(_mean_colour, loader)
@@ -66,13 +87,15 @@ class _ModeProbe(nn.Module):
 
     def forward(self, clips: Tensor) -> Tensor:
         self.seen.append((self.training or self.norm.training, torch.is_grad_enabled()))
-        return self.norm(self.conv(clips)).mean(dim=(2, 3, 4))
+        features: Tensor = self.norm(self.conv(clips)).mean(dim=(2, 3, 4))
+        return features
 
 
 def test_encoder_runs_frozen_and_every_module_mode_is_restored() -> None:
     encoder = _ModeProbe()
     encoder.train()
     encoder.norm.eval()  # deliberately mixed modes must come back as they were
+    assert encoder.norm.running_mean is not None
     stats = encoder.norm.running_mean.clone()
     out = extract_features(encoder, _videos(3), batch_size=2)
     assert encoder.seen == [(False, False), (False, False)]

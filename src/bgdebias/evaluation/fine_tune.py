@@ -50,7 +50,7 @@ class FineTuneResult:
     per_class_accuracy: tuple[float | None, ...]
     steps: int
     losses: tuple[float, ...]
-    model: nn.Module
+    model: nn.Sequential
 
 
 def _feature_dim(encoder: nn.Module, clips: Tensor) -> int:
