@@ -19,7 +19,7 @@ _frames = st.integers(1, 120)
     stride=st.integers(1, 4),
     num_clips=st.integers(1, 5),
     num_frames=_frames,
-    policy=st.sampled_from(["loop", "clamp"]),
+    policy=st.sampled_from(["loop", "repeat_last"]),
     seed=st.integers(0, 2**31),
 )
 def test_random_clips_in_range_with_stride(
@@ -94,9 +94,9 @@ def test_short_video_policies_by_hand() -> None:
     # 5 frames, 4 frames at stride 2 span 7 frames: too short.
     loop = UniformClipSampler(4, stride=2, num_clips=2, short_video="loop")(5)
     assert loop.tolist() == [[0, 2, 4, 1], [2, 4, 1, 3]]
-    clamp = UniformClipSampler(4, stride=2, num_clips=2, short_video="clamp")(5)
+    clamp = UniformClipSampler(4, stride=2, num_clips=2, short_video="repeat_last")(5)
     assert clamp.tolist() == [[0, 2, 4, 4], [0, 2, 4, 4]]
-    random_clamp = RandomClipSampler(4, stride=2, short_video="clamp")(5)
+    random_clamp = RandomClipSampler(4, stride=2, short_video="repeat_last")(5)
     assert random_clamp.tolist() == [[0, 2, 4, 4]]
     assert RandomClipSampler(3)(1).tolist() == [[0, 0, 0]]
 
@@ -131,7 +131,8 @@ def test_errors() -> None:
         UniformClipSampler(4, stride=0)
     with pytest.raises(ValueError, match=re.escape("`num_clips` must be an int >= 1, got 0")):
         UniformClipSampler(4, num_clips=0)
-    with pytest.raises(ValueError, match=re.escape("`short_video` must be one of 'loop', 'clamp'")):
+    message = "`short_video` must be one of 'loop', 'repeat_last'; got 'pad'"
+    with pytest.raises(ValueError, match=re.escape(message)):
         RandomClipSampler(4, short_video="pad")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=re.escape("`num_frames` must be an int >= 1, got 0")):
         RandomClipSampler(4)(0)

@@ -10,8 +10,10 @@ A clip spans ``(clip_len - 1) * stride + 1`` frames. A video shorter than that i
 
 - ``"loop"`` (default): the video is played in a loop; indices wrap modulo ``num_frames``.
   The stride is kept, so the clip has the same speed as on a long video.
-- ``"clamp"``: the clip starts at frame 0 and every index past the end repeats the last frame
-  (the clip freezes at the end).
+- ``"repeat_last"``: the clip starts at frame 0 and every index past the end repeats the last
+  frame (the clip freezes at the end).
+
+The names match ``short_video`` of :mod:`bgdebias.data.decoding`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from torch import Tensor
 
 from bgdebias._validation import check_choice, check_int
 
-ShortVideoPolicy = Literal["loop", "clamp"]
+ShortVideoPolicy = Literal["loop", "repeat_last"]
 
-_SHORT_VIDEO_POLICIES = ("loop", "clamp")
+_SHORT_VIDEO_POLICIES = ("loop", "repeat_last")
 
 
 class ClipSampler(Protocol):
@@ -76,13 +78,13 @@ class RandomClipSampler(_ClipSamplerBase):
     With ``num_clips=2`` it gives the two clips of one video that make a MoCo pair.
     Every start frame that keeps the clip inside the video is equally likely. On a video
     shorter than :attr:`span`, ``short_video="loop"`` draws the start uniformly over all
-    frames and wraps; ``"clamp"`` starts every clip at frame 0 and repeats the last frame.
+    frames and wraps; ``"repeat_last"`` starts every clip at frame 0 and repeats the last frame.
 
     Args:
         clip_len: Frames per clip.
         stride: Step between consecutive frames of a clip.
         num_clips: Clips drawn per call.
-        short_video: ``"loop"`` or ``"clamp"``, see the module docstring.
+        short_video: ``"loop"`` or ``"repeat_last"``, see the module docstring.
 
     Shape:
         Returns ``(num_clips, clip_len)``, int64, every index in ``[0, num_frames)``.
@@ -131,7 +133,7 @@ class UniformClipSampler(_ClipSamplerBase):
     The first clip starts at frame 0 and the last one ends on the last frame; the starts in
     between are ``round(k * (num_frames - span) / (num_clips - 1))``. A single clip is
     centred. On a video shorter than :attr:`span`, ``short_video="loop"`` spaces the starts
-    evenly over all frames (``floor(k * num_frames / num_clips)``) and wraps; ``"clamp"``
+    evenly over all frames (``floor(k * num_frames / num_clips)``) and wraps; ``"repeat_last"``
     starts every clip at frame 0 and repeats the last frame. The result is deterministic;
     ``generator`` is accepted for the :class:`ClipSampler` interface and ignored.
 
@@ -139,7 +141,7 @@ class UniformClipSampler(_ClipSamplerBase):
         clip_len: Frames per clip.
         stride: Step between consecutive frames of a clip.
         num_clips: Clips per video.
-        short_video: ``"loop"`` or ``"clamp"``, see the module docstring.
+        short_video: ``"loop"`` or ``"repeat_last"``, see the module docstring.
 
     Shape:
         Returns ``(num_clips, clip_len)``, int64, every index in ``[0, num_frames)``.
