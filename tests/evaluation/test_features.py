@@ -67,6 +67,18 @@ def test_rows_videos_and_averages_for_any_batching(
     assert torch.allclose(out.video_mean(), expected)
 
 
+def test_explicit_device_moves_the_clips() -> None:
+    seen: list[torch.device] = []
+
+    def encoder(clips: Tensor) -> Tensor:
+        seen.append(clips.device)
+        return clips.mean(dim=(2, 3, 4))
+
+    out = extract_features(encoder, _videos(2), device="cpu")
+    assert seen == [torch.device("cpu")]
+    assert out.features.device == torch.device("cpu")
+
+
 def test_dataloader_and_mapping_batches() -> None:
     loader = DataLoader(_videos(5), batch_size=4)
     from_loader = extract_features(_mean_colour, loader)
@@ -169,6 +181,8 @@ def test_empty_and_bad_data_are_rejected() -> None:
         extract_features(_mean_colour, iter([(torch.zeros(2, 3, 2, 4, 4), torch.zeros(3))]))
     with pytest.raises(TypeError, match="`label` must hold integer class indices"):
         extract_features(_mean_colour, iter([(torch.zeros(2, 3, 2, 4, 4), torch.zeros(2) + 0.5)]))
+    with pytest.raises(ValueError, match=re.escape("`label` must be class indices >= 0, got -1")):
+        extract_features(_mean_colour, iter([(torch.zeros(2, 3, 2, 4, 4), torch.tensor([0, -1]))]))
     with pytest.raises(TypeError, match="`encoder` must be callable"):
         extract_features("model", _videos(2))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`batch_size` must be an int >= 1, got 0"):

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -47,6 +48,8 @@ def test_result_to_dict_is_json_and_drops_models() -> None:
     recall = result_to_dict(RetrievalResult({1: 0.5, 5: 1.0}))
     assert recall == {"recall_at": {"1": 0.5, "5": 1.0}}
     assert result_to_dict({"values": torch.tensor([1.0, 2.0])}) == {"values": [1.0, 2.0]}
+    as_numpy = {"array": np.array([1.5, 2.5]), "scalar": np.float32(0.5), "path": Path("a/b")}
+    assert result_to_dict(as_numpy) == {"array": [1.5, 2.5], "scalar": 0.5, "path": "a/b"}
     assert result_to_dict(_probe(0.75)) == {
         "top1": 0.75,
         "top5": None,

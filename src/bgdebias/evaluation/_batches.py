@@ -60,6 +60,8 @@ def split_batch(batch: Any) -> tuple[Tensor, Tensor]:
         )
     if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.is_complex():
         raise TypeError(f"`label` must hold integer class indices, got {labels.dtype}")
+    if labels.numel() and int(labels.min()) < 0:
+        raise ValueError(f"`label` must be class indices >= 0, got {int(labels.min())}")
     return clips, labels.long()
 
 

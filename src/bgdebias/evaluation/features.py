@@ -211,6 +211,14 @@ def extract_features(
 
     Shape:
         clips ``(B, C, T, H, W)`` or ``(B, N, C, T, H, W)`` -> features ``(B * N, D)``.
+
+    Example:
+        >>> import torch
+        >>> from torch.utils.data import TensorDataset
+        >>> videos = TensorDataset(torch.rand(4, 10, 3, 8, 16, 16), torch.tensor([0, 1, 0, 1]))
+        >>> out = extract_features(lambda clips: clips.mean(dim=(2, 3, 4)), videos)
+        >>> out.features.shape, out.num_videos, out.video_mean().shape
+        (torch.Size([40, 3]), 4, torch.Size([4, 3]))
     """
     if not callable(encoder):
         raise TypeError(f"`encoder` must be callable, got {type(encoder).__name__}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,8 +19,8 @@ from bgdebias._validation import check_int, check_positive
 def result_to_dict(result: Any) -> dict[str, Any]:
     """A JSON-serialisable copy of a result dataclass (or mapping).
 
-    Nested dataclasses and mappings become dicts (keys as strings), tuples and tensors
-    become lists, NaN and infinities become ``None``; fields holding a model
+    Nested dataclasses and mappings become dicts (keys as strings), tuples, tensors and
+    NumPy arrays become lists, paths strings, NaN and infinities ``None``; fields holding a model
     (``nn.Module``, e.g. the trained classifier) are left out.
 
     Args:
@@ -59,8 +60,10 @@ def _jsonable(value: Any, path: str) -> Any:
         }
     if isinstance(value, list | tuple):
         return [_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
-        return _jsonable(value.item(), path)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist") and callable(value.tolist):  # NumPy scalars and arrays
+        return _jsonable(value.tolist(), path)
     raise TypeError(f"`{path}` of type {type(value).__name__} cannot be written as JSON")
 
 

@@ -61,6 +61,14 @@ def retrieval_recall(
 
     Returns:
         R@k for every ``k`` in ``ks``.
+
+    Example:
+        >>> import torch
+        >>> gallery = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+        >>> query = torch.tensor([[1.0, 0.1], [-0.1, 1.0]])
+        >>> labels, gallery_labels = torch.tensor([0, 2]), torch.tensor([0, 1, 2])
+        >>> retrieval_recall(query, labels, gallery, gallery_labels, ks=(1, 2), centre=False).recall_at
+        {1: 0.5, 2: 1.0}
     """
     query, query_labels = check_labelled(query, query_labels, "query")
     gallery, gallery_labels = check_labelled(gallery, gallery_labels, "gallery")
