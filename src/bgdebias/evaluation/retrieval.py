@@ -66,8 +66,9 @@ def retrieval_recall(
         >>> import torch
         >>> gallery = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
         >>> query = torch.tensor([[1.0, 0.1], [-0.1, 1.0]])
-        >>> labels, gallery_labels = torch.tensor([0, 2]), torch.tensor([0, 1, 2])
-        >>> retrieval_recall(query, labels, gallery, gallery_labels, ks=(1, 2), centre=False).recall_at
+        >>> labels, kinds = torch.tensor([0, 2]), torch.tensor([0, 1, 2])
+        >>> result = retrieval_recall(query, labels, gallery, kinds, ks=(1, 2), centre=False)
+        >>> result.recall_at
         {1: 0.5, 2: 1.0}
     """
     query, query_labels = check_labelled(query, query_labels, "query")
