@@ -127,7 +127,7 @@ def train_linear_probe(
         if optimizer != "adam":
             raise ValueError("`batch_size` is only used with optimizer='adam'; leave it None")
 
-    features, labels = train.features, train.labels.to(train.features.device)
+    features, labels = train.features.detach(), train.labels.to(train.features.device)
     generator = torch.Generator().manual_seed(seed)
     classifier = LinearClassifier(*_standardisation(features), classes)
     bound = 1.0 / math.sqrt(features.shape[1])
