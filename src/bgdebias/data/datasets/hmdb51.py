@@ -1,0 +1,103 @@
+"""HMDB51 with its official three splits (``testTrainMulti_7030_splits``)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from typing_extensions import Unpack
+
+from bgdebias._validation import check_choice
+from bgdebias.data.datasets._index import AnnotationError, ListedVideo, read_text_lines
+from bgdebias.data.datasets.base import VideoClipDataset, VideoDatasetOptions
+from bgdebias.data.datasets.ucf101 import TrainTestSplit, check_fold
+from bgdebias.data.sampling import ClipSampler
+
+_SPLIT_IDS = {"train": "1", "test": "2"}
+
+
+class HMDB51(VideoClipDataset):
+    """HMDB51: 6,766 videos of 51 actions, with the official 70/30 split files.
+
+    Layout::
+
+        <root>/<class>/<video>.avi                                 the videos
+        <annotation_path>/<class>_test_split{1,2,3}.txt            "<video>.avi <id>"
+
+    In a split file, id ``1`` marks a training video, ``2`` a test video and ``0`` a video
+    unused by that split. Classes are the split files' class names, sorted.
+
+    Args:
+        root: Folder with one sub-folder of ``.avi`` files per class.
+        annotation_path: Folder with the 153 split files.
+        split: ``"train"`` or ``"test"``.
+        fold: Official split number, 1, 2 or 3.
+        clip_sampler: Frame indices per video, see :class:`VideoClipDataset`.
+        **options: The common options of :class:`VideoClipDataset`.
+
+    Raises:
+        FileNotFoundError: If the root, the fold's split files or a video is missing.
+        ValueError: On a bad ``split``/``fold``, a malformed line or a path leaving ``root``.
+    """
+
+    dataset_name = "HMDB51"
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        annotation_path: str | os.PathLike[str],
+        *,
+        split: TrainTestSplit = "train",
+        fold: int = 1,
+        clip_sampler: ClipSampler,
+        **options: Unpack[VideoDatasetOptions],
+    ) -> None:
+        self.split: TrainTestSplit = split
+        check_choice(split, "split", ("train", "test"))
+        self.fold = check_fold(fold)
+        self.annotation_path = Path(annotation_path)
+        super().__init__(root, clip_sampler=clip_sampler, **options)
+
+    def _split_files(self) -> dict[str, Path]:
+        pattern = re.compile(rf"^(.+)_test_split{self.fold}\.txt$")
+        files: dict[str, Path] = {}
+        if self.annotation_path.is_dir():
+            for entry in os.scandir(self.annotation_path):
+                match = pattern.match(entry.name)
+                if match and entry.is_file():
+                    files[match.group(1)] = Path(entry.path)
+        if not files:
+            raise FileNotFoundError(
+                f"HMDB51 split files of fold {self.fold} not found: expected "
+                f"<class>_test_split{self.fold}.txt files in {str(self.annotation_path)!r}"
+            )
+        return dict(sorted(files.items()))
+
+    def _index_sources(self) -> list[Path]:
+        return list(self._split_files().values())
+
+    def _cache_key(self) -> dict[str, Any]:
+        return {**super()._cache_key(), "split": self.split, "fold": self.fold}
+
+    def _list_videos(self) -> tuple[tuple[str, ...], list[ListedVideo]]:
+        files = self._split_files()
+        wanted = _SPLIT_IDS[self.split]
+        listed: list[ListedVideo] = []
+        for label, (name, source) in enumerate(files.items()):
+            for line, text in read_text_lines(source):
+                parts = text.split()
+                if len(parts) != 2 or parts[1] not in ("0", "1", "2"):
+                    raise AnnotationError(
+                        source, line, f"expected '<video>.avi <0|1|2>', got {text!r}"
+                    )
+                if "/" in parts[0] or "\\" in parts[0]:
+                    raise AnnotationError(
+                        source, line, f"expected a bare video file name, got {parts[0]!r}"
+                    )
+                if parts[1] != wanted:
+                    continue
+                path = self._guard.relative(f"{name}/{parts[0]}", source=source, line=line)
+                listed.append(ListedVideo(path=path, label=label, source=source, line=line))
+        return tuple(files), listed
