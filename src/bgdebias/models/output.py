@@ -1,0 +1,23 @@
+"""What a video backbone returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class BackboneOutput:
+    """Feature map of the chosen stage and the pooled representation of a clip batch.
+
+    Attributes:
+        features: Feature map of the backbone's ``stage`` (the input of
+            :class:`~bgdebias.blocks.MotionAwareDecomposition`).
+            Shape: ``(B, C_s, T_s, H_s, W_s)`` with ``C_s = backbone.stage_channels``.
+        pooled: Global average of the last stage's feature map: the clip representation
+            (no classifier). Shape: ``(B, D)`` with ``D = backbone.embed_dim``.
+    """
+
+    features: Tensor
+    pooled: Tensor
