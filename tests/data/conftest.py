@@ -62,9 +62,9 @@ def write_corrupt_video(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def dec_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def vds_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One good video per container, plus the broken files of the error tests."""
-    folder = tmp_path_factory.mktemp("dec_videos")
+    folder = tmp_path_factory.mktemp("vds_videos")
     videos = {
         "mp4": write_test_video(folder / "good.mp4"),
         "avi": write_test_video(folder / "good.avi"),
@@ -99,7 +99,7 @@ UCF_CLASSES = ("ApplyEyeMakeup", "Archery", "BabyCrawling")
 
 
 @pytest.fixture(scope="session")
-def ucf101_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def vds_ucf101_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(videos, ucfTrainTestlist)``: 3 classes x 3 videos; groups g01 test, g08/g09 train."""
     base = tmp_path_factory.mktemp("ucf101")
     videos, lists = base / "UCF-101", base / "ucfTrainTestlist"
@@ -124,7 +124,7 @@ HMDB_CLASSES = ("brush_hair", "cartwheel")
 
 
 @pytest.fixture(scope="session")
-def hmdb51_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def vds_hmdb51_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(videos, splits)``: 2 classes x 3 videos marked train (1), test (2), unused (0)."""
     base = tmp_path_factory.mktemp("hmdb51")
     videos, splits = base / "hmdb51", base / "testTrainMulti_7030_splits"
@@ -143,7 +143,7 @@ KINETICS_LABELS = ("abseiling", "playing guitar")
 
 
 @pytest.fixture(scope="session")
-def kinetics_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vds_kinetics_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Kinetics root: train in label folders (spaces as ``_``), val flat, test unlabelled."""
     root = tmp_path_factory.mktemp("kinetics")
     annotations = root / "annotations"
@@ -173,7 +173,7 @@ SSV2_LABELS = {
 
 
 @pytest.fixture(scope="session")
-def ssv2_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def vds_ssv2_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(videos, labels)``: 3 train and 1 validation ``.webm`` videos."""
     base = tmp_path_factory.mktemp("ssv2")
     videos, labels = base / "20bn-something-something-v2", base / "labels"
@@ -193,7 +193,7 @@ def ssv2_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def diving48_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vds_diving48_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Diving48 root with ``rgb/``, V2 train/test JSON and a vocabulary."""
     root = tmp_path_factory.mktemp("diving48")
     train = [
@@ -211,7 +211,7 @@ def diving48_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def folder_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vds_folder_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generic tree: classes ``b_run`` (2 videos) and ``a_walk`` (1), plus ignored files."""
     root = tmp_path_factory.mktemp("folder")
     write_test_video(root / "b_run" / "x.mp4", seed=60)
@@ -224,7 +224,7 @@ def folder_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def corrupt_folder_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vds_corrupt_folder_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generic tree of 4 videos where ``cls/b_bad.mp4`` (index 1) is random bytes."""
     root = tmp_path_factory.mktemp("corrupt_folder")
     write_test_video(root / "cls" / "a_good.mp4", seed=70)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 from torch import Tensor
@@ -25,9 +26,9 @@ Sampler = Callable[[int, torch.Generator | None], Tensor]
 
 
 def test_sample_is_a_float_clip_with_its_label_and_path(
-    folder_tree: Path, vds_frame_ids: Callable[..., list[int]]
+    vds_folder_tree: Path, vds_frame_ids: Callable[..., list[int]]
 ) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=UniformClipSampler(4, stride=2, num_clips=1))
+    data = VideoFolder(vds_folder_tree, clip_sampler=UniformClipSampler(4, stride=2, num_clips=1))
     sample = data[0]
     assert isinstance(sample, VideoSample)
     assert sample.clip.shape == (3, 4, 32, 48)
@@ -36,12 +37,12 @@ def test_sample_is_a_float_clip_with_its_label_and_path(
     # 12 frames, span 7, a single centred clip starts at frame 2.
     assert vds_frame_ids(sample.clip) == [2, 4, 6, 8]
     assert (sample.label, sample.video_index) == (0, 0)
-    assert sample.path == str(folder_tree / "a_walk" / "only.webm")
+    assert sample.path == str(vds_folder_tree / "a_walk" / "only.webm")
 
 
-def test_uint8_clips_keep_the_decoded_values(folder_tree: Path, vds_first_frames: Any) -> None:
-    as_float = VideoFolder(folder_tree, clip_sampler=vds_first_frames(3))[1].clip
-    as_uint8 = VideoFolder(folder_tree, clip_sampler=vds_first_frames(3), clip_dtype="uint8")[
+def test_uint8_clips_keep_the_decoded_values(vds_folder_tree: Path, vds_first_frames: Any) -> None:
+    as_float = VideoFolder(vds_folder_tree, clip_sampler=vds_first_frames(3))[1].clip
+    as_uint8 = VideoFolder(vds_folder_tree, clip_sampler=vds_first_frames(3), clip_dtype="uint8")[
         1
     ].clip
     assert as_uint8.dtype == torch.uint8
@@ -50,7 +51,7 @@ def test_uint8_clips_keep_the_decoded_values(folder_tree: Path, vds_first_frames
 
 
 def test_several_clips_are_stacked_and_transformed_one_by_one(
-    folder_tree: Path, vds_frame_ids: Callable[..., list[int]]
+    vds_folder_tree: Path, vds_frame_ids: Callable[..., list[int]]
 ) -> None:
     seen: list[tuple[int, ...]] = []
 
@@ -59,17 +60,17 @@ def test_several_clips_are_stacked_and_transformed_one_by_one(
         return CenterCropClip(16)(clip)
 
     sampler = UniformClipSampler(3, num_clips=2)
-    sample = VideoFolder(folder_tree, clip_sampler=sampler, transform=transform)[1]
+    sample = VideoFolder(vds_folder_tree, clip_sampler=sampler, transform=transform)[1]
     assert seen == [(3, 3, 32, 48), (3, 3, 32, 48)]
     assert sample.clip.shape == (2, 3, 3, 16, 16)
     assert vds_frame_ids(sample.clip[0]) == [0, 1, 2]
     assert vds_frame_ids(sample.clip[1]) == [9, 10, 11]
 
 
-def test_transform_outputs_of_different_shapes_come_back_as_a_list(folder_tree: Path) -> None:
+def test_transform_outputs_of_different_shapes_come_back_as_a_list(vds_folder_tree: Path) -> None:
     sizes = iter([8, 12])
     data = VideoFolder(
-        folder_tree,
+        vds_folder_tree,
         clip_sampler=UniformClipSampler(2, num_clips=2),
         transform=lambda clip: CenterCropClip(next(sizes))(clip),
     )
@@ -83,33 +84,34 @@ def test_transform_outputs_of_different_shapes_come_back_as_a_list(folder_tree: 
     [("loop", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1]), ("repeat_last", [*range(12), 11, 11])],
 )
 def test_short_videos_follow_the_dataset_policy(
-    folder_tree: Path,
+    vds_folder_tree: Path,
     vds_first_frames: Any,
     vds_frame_ids: Callable[..., list[int]],
     policy: str,
     expected: list[int],
 ) -> None:
     data = VideoFolder(
-        folder_tree,
+        vds_folder_tree,
         clip_sampler=vds_first_frames(14),
         short_video=policy,  # type: ignore[arg-type]
     )
     assert vds_frame_ids(data[0].clip) == expected
 
 
-def test_short_video_error_policy(folder_tree: Path, vds_first_frames: Any) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=vds_first_frames(14), short_video="error")
+def test_short_video_error_policy(vds_folder_tree: Path, vds_first_frames: Any) -> None:
+    data = VideoFolder(vds_folder_tree, clip_sampler=vds_first_frames(14), short_video="error")
     with pytest.raises(ValueError, match=re.escape("frame index 13 is out of range")):
         data[0]
 
 
-def test_seeded_clips_repeat_per_index_and_change_with_the_epoch(folder_tree: Path) -> None:
+def test_seeded_clips_repeat_per_index_and_change_with_the_epoch(vds_folder_tree: Path) -> None:
     sampler = RandomClipSampler(2, num_clips=3)
-    data = VideoFolder(folder_tree, clip_sampler=sampler, seed=7, clip_dtype="uint8")
+    data = VideoFolder(vds_folder_tree, clip_sampler=sampler, seed=7, clip_dtype="uint8")
     first = data[2].clip
     assert torch.equal(first, data[2].clip)
     assert torch.equal(
-        first, VideoFolder(folder_tree, clip_sampler=sampler, seed=7, clip_dtype="uint8")[2].clip
+        first,
+        VideoFolder(vds_folder_tree, clip_sampler=sampler, seed=7, clip_dtype="uint8")[2].clip,
     )
     epochs = []
     for epoch in range(1, 6):
@@ -118,8 +120,8 @@ def test_seeded_clips_repeat_per_index_and_change_with_the_epoch(folder_tree: Pa
     assert any(not torch.equal(first, clip) for clip in epochs)
 
 
-def test_dataloader_batches_samples(folder_tree: Path) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=RandomClipSampler(4), seed=0)
+def test_dataloader_batches_samples(vds_folder_tree: Path) -> None:
+    data = VideoFolder(vds_folder_tree, clip_sampler=RandomClipSampler(4), seed=0)
     batch = next(iter(DataLoader(data, batch_size=3)))
     assert batch.clip.shape == (3, 3, 4, 32, 48)
     assert batch.label.tolist() == [0, 1, 1]
@@ -148,14 +150,14 @@ def test_dataloader_batches_samples(folder_tree: Path) -> None:
     ],
 )
 def test_bad_sampler_output(
-    folder_tree: Path, sampler: Sampler, error: type[Exception], message: str
+    vds_folder_tree: Path, sampler: Sampler, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=re.escape(message)):
-        VideoFolder(folder_tree, clip_sampler=sampler)[0]
+        VideoFolder(vds_folder_tree, clip_sampler=sampler)[0]
 
 
-def test_a_one_dimensional_sampler_output_is_one_clip(folder_tree: Path) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=lambda n, g: torch.arange(5))
+def test_a_one_dimensional_sampler_output_is_one_clip(vds_folder_tree: Path) -> None:
+    data = VideoFolder(vds_folder_tree, clip_sampler=lambda n, g: torch.arange(5))
     assert data[0].clip.shape == (3, 5, 32, 48)
 
 
@@ -193,16 +195,17 @@ def test_a_one_dimensional_sampler_output_is_one_clip(folder_tree: Path) -> None
     ],
 )
 def test_bad_options(
-    folder_tree: Path, kwargs: dict[str, Any], error: type[Exception], message: str
+    vds_folder_tree: Path, kwargs: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     options: dict[str, Any] = {"clip_sampler": UniformClipSampler(2, num_clips=1), **kwargs}
     with pytest.raises(error, match=re.escape(message)):
-        VideoFolder(folder_tree, **options)
+        VideoFolder(vds_folder_tree, **options)
 
 
-def test_bad_item_index(folder_tree: Path) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=UniformClipSampler(2, num_clips=1))
+def test_bad_item_index(vds_folder_tree: Path) -> None:
+    data = VideoFolder(vds_folder_tree, clip_sampler=UniformClipSampler(2, num_clips=1))
     assert data[-1].video_index == len(data) - 1
+    assert data[np.int64(1)].video_index == data[torch.tensor(1)].video_index == 1  # type: ignore[index]
     with pytest.raises(
         IndexError, match=re.escape("`index` 3 is out of range for a dataset of 3 videos")
     ):
@@ -228,23 +231,25 @@ def test_missing_root(tmp_path: Path) -> None:
 # -- unreadable videos -----------------------------------------------------------------------
 
 
-def test_on_error_raise_names_the_corrupt_file(corrupt_folder_tree: Path) -> None:
-    data = VideoFolder(corrupt_folder_tree, clip_sampler=UniformClipSampler(2, num_clips=1))
+def test_on_error_raise_names_the_corrupt_file(vds_corrupt_folder_tree: Path) -> None:
+    data = VideoFolder(vds_corrupt_folder_tree, clip_sampler=UniformClipSampler(2, num_clips=1))
     assert data[0].video_index == 0
     with pytest.raises(
         RuntimeError,
-        match=re.escape(f"cannot decode video {str(corrupt_folder_tree / 'cls' / 'b_bad.mp4')!r}"),
+        match=re.escape(
+            f"cannot decode video {str(vds_corrupt_folder_tree / 'cls' / 'b_bad.mp4')!r}"
+        ),
     ):
         data[1]
 
 
 def test_on_error_skip_substitutes_the_next_video_and_records_it(
-    corrupt_folder_tree: Path, caplog: pytest.LogCaptureFixture
+    vds_corrupt_folder_tree: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = VideoFolder(
-        corrupt_folder_tree, clip_sampler=UniformClipSampler(2, num_clips=1), on_error="skip"
+        vds_corrupt_folder_tree, clip_sampler=UniformClipSampler(2, num_clips=1), on_error="skip"
     )
-    bad = str(corrupt_folder_tree / "cls" / "b_bad.mp4")
+    bad = str(vds_corrupt_folder_tree / "cls" / "b_bad.mp4")
     with caplog.at_level(logging.WARNING, logger="bgdebias.data.datasets"):
         items = [data[i] for i in range(len(data))]
     assert [item.video_index for item in items] == [0, 2, 2, 3]
@@ -275,12 +280,12 @@ def test_on_error_skip_gives_up_when_every_video_is_unreadable(tmp_path: Path) -
     assert len(data.skipped) == 2
 
 
-def test_skip_does_not_hide_other_errors(corrupt_folder_tree: Path) -> None:
+def test_skip_does_not_hide_other_errors(vds_corrupt_folder_tree: Path) -> None:
     def broken(clip: Tensor) -> Tensor:
         raise KeyError("bug in the transform")
 
     data = VideoFolder(
-        corrupt_folder_tree,
+        vds_corrupt_folder_tree,
         clip_sampler=UniformClipSampler(2, num_clips=1),
         transform=broken,
         on_error="skip",
@@ -336,9 +341,9 @@ def test_indexing_13000_videos_is_fast_and_decodes_nothing(tmp_path: Path) -> No
 
 
 def test_index_cache_is_reused_and_invalidated(
-    tmp_path: Path, ucf101_tree: tuple[Path, Path]
+    tmp_path: Path, vds_ucf101_tree: tuple[Path, Path]
 ) -> None:
-    videos, lists = ucf101_tree
+    videos, lists = vds_ucf101_tree
     cache = tmp_path / "cache"
     first = UCF101(videos, lists, clip_sampler=UniformClipSampler(2), cache_dir=cache)
     files = list(cache.glob("UCF101-*.json"))
@@ -357,9 +362,9 @@ def test_index_cache_is_reused_and_invalidated(
 
 
 def test_index_cache_follows_annotation_changes(
-    tmp_path: Path, ucf101_tree: tuple[Path, Path]
+    tmp_path: Path, vds_ucf101_tree: tuple[Path, Path]
 ) -> None:
-    videos, lists = ucf101_tree
+    videos, lists = vds_ucf101_tree
     copy = tmp_path / "lists"
     copy.mkdir()
     for file in lists.iterdir():
@@ -372,10 +377,10 @@ def test_index_cache_follows_annotation_changes(
     assert len(UCF101(videos, copy, clip_sampler=UniformClipSampler(2), cache_dir=cache)) == 2
 
 
-def test_symlink_escaping_the_root_is_rejected(tmp_path: Path, dec_videos: dict[str, Path]) -> None:
+def test_symlink_escaping_the_root_is_rejected(tmp_path: Path, vds_videos: dict[str, Path]) -> None:
     root = tmp_path / "root"
     (root / "cls").mkdir(parents=True)
-    (root / "cls" / "outside.mp4").symlink_to(dec_videos["mp4"])
+    (root / "cls" / "outside.mp4").symlink_to(vds_videos["mp4"])
     with pytest.raises(
         ValueError,
         match=re.escape(
@@ -408,3 +413,19 @@ def test_symlinked_class_folder_escaping_the_root_is_rejected(
     (root / "cls").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     with pytest.raises(ValueError, match="resolves outside the dataset root"):
         VideoFolder(root, clip_sampler=UniformClipSampler(2))
+
+
+def test_datasets_pickle_for_worker_processes(vds_corrupt_folder_tree: Path) -> None:
+    import pickle
+
+    data = VideoFolder(
+        vds_corrupt_folder_tree,
+        clip_sampler=RandomClipSampler(3),
+        transform=CenterCropClip(16),
+        seed=3,
+        on_error="skip",
+    )
+    copy = pickle.loads(pickle.dumps(data))
+    assert copy.paths == data.paths
+    assert torch.equal(copy[2].clip, data[2].clip)
+    assert copy[1].video_index == 2

@@ -14,8 +14,8 @@ from bgdebias.data.sampling import UniformClipSampler
 CLIP = UniformClipSampler(4, num_clips=1)
 
 
-def test_train_split_with_vocabulary(diving48_tree: Path) -> None:
-    data = Diving48(diving48_tree, split="train", clip_sampler=CLIP)
+def test_train_split_with_vocabulary(vds_diving48_tree: Path) -> None:
+    data = Diving48(vds_diving48_tree, split="train", clip_sampler=CLIP)
     assert len(data.classes) == 48
     assert data.classes[47] == "Back 47som NoTwis PIKE"
     assert data.paths == ("rgb/aaa_00000.mp4", "rgb/bbb_00001.mp4")
@@ -25,14 +25,16 @@ def test_train_split_with_vocabulary(diving48_tree: Path) -> None:
     assert sample.label == 47
 
 
-def _copy(diving48_tree: Path, tmp_path: Path) -> Path:
+def _copy(vds_diving48_tree: Path, tmp_path: Path) -> Path:
     root = tmp_path / "d48"
-    shutil.copytree(diving48_tree, root)
+    shutil.copytree(vds_diving48_tree, root)
     return root
 
 
-def test_without_vocabulary_and_with_annotation_path(diving48_tree: Path, tmp_path: Path) -> None:
-    root = _copy(diving48_tree, tmp_path)
+def test_without_vocabulary_and_with_annotation_path(
+    vds_diving48_tree: Path, tmp_path: Path
+) -> None:
+    root = _copy(vds_diving48_tree, tmp_path)
     (root / "Diving48_vocab.json").unlink()
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -81,17 +83,37 @@ def test_without_vocabulary_and_with_annotation_path(diving48_tree: Path, tmp_pa
     ],
 )
 def test_malformed_entries(
-    diving48_tree: Path, tmp_path: Path, entry: Any, error: type[Exception], message: str
+    vds_diving48_tree: Path, tmp_path: Path, entry: Any, error: type[Exception], message: str
 ) -> None:
-    root = _copy(diving48_tree, tmp_path)
+    root = _copy(vds_diving48_tree, tmp_path)
     file = root / "Diving48_V2_train.json"
     file.write_text(json.dumps([*json.loads(file.read_text()), entry]))
     with pytest.raises(error, match=re.escape(message)):
         Diving48(root, clip_sampler=CLIP)
 
 
-def test_bad_split(diving48_tree: Path) -> None:
+def test_bad_split(vds_diving48_tree: Path) -> None:
     with pytest.raises(
         ValueError, match=re.escape("`split` must be one of 'train', 'test'; got 'val'")
     ):
-        Diving48(diving48_tree, split="val", clip_sampler=CLIP)  # type: ignore[arg-type]
+        Diving48(vds_diving48_tree, split="val", clip_sampler=CLIP)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        ("Diving48_vocab.json", {"0": "x"}, "Diving48_vocab.json: expected a list of word lists"),
+        (
+            "Diving48_V2_train.json",
+            {"vid_name": "a"},
+            "Diving48_V2_train.json: expected a list of {vid_name, label} objects",
+        ),
+    ],
+)
+def test_malformed_files(
+    vds_diving48_tree: Path, tmp_path: Path, file: str, content: Any, message: str
+) -> None:
+    root = _copy(vds_diving48_tree, tmp_path)
+    (root / file).write_text(json.dumps(content))
+    with pytest.raises(AnnotationError, match=re.escape(message)):
+        Diving48(root, clip_sampler=CLIP)

@@ -11,8 +11,8 @@ from bgdebias.data.sampling import UniformClipSampler
 CLIP = UniformClipSampler(4, num_clips=1)
 
 
-def test_classes_are_sorted_folders_with_videos(folder_tree: Path) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=CLIP)
+def test_classes_are_sorted_folders_with_videos(vds_folder_tree: Path) -> None:
+    data = VideoFolder(vds_folder_tree, clip_sampler=CLIP)
     assert data.classes == ("a_walk", "b_run")
     assert data.class_to_idx == {"a_walk": 0, "b_run": 1}
     assert data.paths == ("a_walk/only.webm", "b_run/W.AVI", "b_run/x.mp4")
@@ -21,8 +21,8 @@ def test_classes_are_sorted_folders_with_videos(folder_tree: Path) -> None:
     assert "VideoFolder(root=" in repr(data) and "videos=3, classes=2" in repr(data)
 
 
-def test_extensions_filter(folder_tree: Path) -> None:
-    data = VideoFolder(folder_tree, clip_sampler=CLIP, extensions=(".MP4",))
+def test_extensions_filter(vds_folder_tree: Path) -> None:
+    data = VideoFolder(vds_folder_tree, clip_sampler=CLIP, extensions=(".MP4",))
     assert data.paths == ("b_run/x.mp4",)
     assert data.classes == ("b_run",)
     with pytest.raises(
@@ -31,7 +31,7 @@ def test_extensions_filter(folder_tree: Path) -> None:
             "`extensions` must be a non-empty sequence of endings like ('.mp4',), got '.mp4'"
         ),
     ):
-        VideoFolder(folder_tree, clip_sampler=CLIP, extensions=".mp4")
+        VideoFolder(vds_folder_tree, clip_sampler=CLIP, extensions=".mp4")
 
 
 def test_no_videos(tmp_path: Path) -> None:
@@ -47,10 +47,10 @@ def test_no_videos(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("backend", ["torchcodec", "pyav"])
-def test_backends_give_identical_samples(folder_tree: Path, backend: str) -> None:
+def test_backends_give_identical_samples(vds_folder_tree: Path, backend: str) -> None:
     reference = VideoFolder(
-        folder_tree, clip_sampler=CLIP, backend="torchcodec", clip_dtype="uint8"
+        vds_folder_tree, clip_sampler=CLIP, backend="torchcodec", clip_dtype="uint8"
     )
-    data = VideoFolder(folder_tree, clip_sampler=CLIP, backend=backend, clip_dtype="uint8")  # type: ignore[arg-type]
+    data = VideoFolder(vds_folder_tree, clip_sampler=CLIP, backend=backend, clip_dtype="uint8")  # type: ignore[arg-type]
     for index in range(len(data)):
         assert data[index].clip.equal(reference[index].clip)

@@ -14,9 +14,9 @@ CLIP = UniformClipSampler(4, num_clips=1)
 
 @pytest.mark.parametrize(("split", "video"), [("train", 0), ("test", 1)])
 def test_split_ids_select_the_videos(
-    hmdb51_tree: tuple[Path, Path], split: str, video: int
+    vds_hmdb51_tree: tuple[Path, Path], split: str, video: int
 ) -> None:
-    videos, splits = hmdb51_tree
+    videos, splits = vds_hmdb51_tree
     data = HMDB51(videos, splits, split=split, fold=2, clip_sampler=CLIP)  # type: ignore[arg-type]
     assert data.classes == ("brush_hair", "cartwheel")
     assert data.paths == (
@@ -29,8 +29,10 @@ def test_split_ids_select_the_videos(
     assert sample.label == 1
 
 
-def test_missing_split_files_and_bad_fold(hmdb51_tree: tuple[Path, Path], tmp_path: Path) -> None:
-    videos, splits = hmdb51_tree
+def test_missing_split_files_and_bad_fold(
+    vds_hmdb51_tree: tuple[Path, Path], tmp_path: Path
+) -> None:
+    videos, splits = vds_hmdb51_tree
     with pytest.raises(
         FileNotFoundError,
         match=re.escape(
@@ -64,9 +66,9 @@ def test_missing_split_files_and_bad_fold(hmdb51_tree: tuple[Path, Path], tmp_pa
     ],
 )
 def test_malformed_lines(
-    hmdb51_tree: tuple[Path, Path], tmp_path: Path, line: str, message: str
+    vds_hmdb51_tree: tuple[Path, Path], tmp_path: Path, line: str, message: str
 ) -> None:
-    videos, splits = hmdb51_tree
+    videos, splits = vds_hmdb51_tree
     copy = tmp_path / "splits"
     shutil.copytree(splits, copy)
     with (copy / "cartwheel_test_split1.txt").open("a") as handle:
@@ -75,8 +77,8 @@ def test_malformed_lines(
         HMDB51(videos, copy, clip_sampler=CLIP)
 
 
-def test_listed_video_missing(hmdb51_tree: tuple[Path, Path], tmp_path: Path) -> None:
-    videos, splits = hmdb51_tree
+def test_listed_video_missing(vds_hmdb51_tree: tuple[Path, Path], tmp_path: Path) -> None:
+    videos, splits = vds_hmdb51_tree
     copy = tmp_path / "splits"
     shutil.copytree(splits, copy)
     with (copy / "brush_hair_test_split3.txt").open("a") as handle:

@@ -16,8 +16,8 @@ def test_file_name_of_the_download_scripts() -> None:
     assert kinetics_file_name("abc-_1", 5, 15) == "abc-_1_000005_000015.mp4"
 
 
-def test_train_split_in_label_folders(kinetics_tree: Path) -> None:
-    data = Kinetics(kinetics_tree, split="train", clip_sampler=CLIP)
+def test_train_split_in_label_folders(vds_kinetics_tree: Path) -> None:
+    data = Kinetics(vds_kinetics_tree, split="train", clip_sampler=CLIP)
     assert data.classes == ("abseiling", "playing guitar")
     assert data.paths == (
         "train/abseiling/tr00-_x_000000_000010.mp4",
@@ -31,29 +31,29 @@ def test_train_split_in_label_folders(kinetics_tree: Path) -> None:
     assert sample.label == 1
 
 
-def test_val_split_flat_layout_uses_the_train_classes(kinetics_tree: Path) -> None:
-    data = Kinetics(kinetics_tree, split="val", clip_sampler=CLIP)
+def test_val_split_flat_layout_uses_the_train_classes(vds_kinetics_tree: Path) -> None:
+    data = Kinetics(vds_kinetics_tree, split="val", clip_sampler=CLIP)
     assert data.classes == ("abseiling", "playing guitar")
     assert data.paths == ("val/va0_000001_000011.mp4", "val/va1_000001_000011.mp4")
     assert data.labels == (0, 1)
     assert data[0].clip.shape == (3, 4, 32, 48)
 
 
-def test_unlabelled_test_split(kinetics_tree: Path) -> None:
-    data = Kinetics(kinetics_tree, split="test", clip_sampler=CLIP)
+def test_unlabelled_test_split(vds_kinetics_tree: Path) -> None:
+    data = Kinetics(vds_kinetics_tree, split="test", clip_sampler=CLIP)
     assert data.paths == ("test/te0_000000_000010.mp4",)
     assert data.labels == (-1,)
     assert data[0].label == -1
 
 
-def _copy(kinetics_tree: Path, tmp_path: Path) -> Path:
+def _copy(vds_kinetics_tree: Path, tmp_path: Path) -> Path:
     root = tmp_path / "k"
-    shutil.copytree(kinetics_tree, root, symlinks=True)
+    shutil.copytree(vds_kinetics_tree, root, symlinks=True)
     return root
 
 
-def test_val_csv_name_and_annotation_path(kinetics_tree: Path, tmp_path: Path) -> None:
-    root = _copy(kinetics_tree, tmp_path)
+def test_val_csv_name_and_annotation_path(vds_kinetics_tree: Path, tmp_path: Path) -> None:
+    root = _copy(vds_kinetics_tree, tmp_path)
     moved = tmp_path / "csv"
     shutil.move(root / "annotations", moved)
     (moved / "validate.csv").rename(moved / "val.csv")
@@ -61,8 +61,8 @@ def test_val_csv_name_and_annotation_path(kinetics_tree: Path, tmp_path: Path) -
     assert len(data) == 2
 
 
-def test_missing_csv_and_split_folder(kinetics_tree: Path, tmp_path: Path) -> None:
-    root = _copy(kinetics_tree, tmp_path)
+def test_missing_csv_and_split_folder(vds_kinetics_tree: Path, tmp_path: Path) -> None:
+    root = _copy(vds_kinetics_tree, tmp_path)
     (root / "annotations" / "validate.csv").unlink()
     with pytest.raises(
         FileNotFoundError,
@@ -81,8 +81,8 @@ def test_missing_csv_and_split_folder(kinetics_tree: Path, tmp_path: Path) -> No
         Kinetics(root, split="test", clip_sampler=CLIP)
 
 
-def test_missing_videos_raise_or_are_dropped(kinetics_tree: Path, tmp_path: Path) -> None:
-    root = _copy(kinetics_tree, tmp_path)
+def test_missing_videos_raise_or_are_dropped(vds_kinetics_tree: Path, tmp_path: Path) -> None:
+    root = _copy(vds_kinetics_tree, tmp_path)
     with (root / "annotations" / "train.csv").open("a") as handle:
         handle.write("abseiling,gone,0,10,train,0\n")
     expected = str(root / "train" / "abseiling" / "gone_000000_000010.mp4")
@@ -114,17 +114,17 @@ def test_missing_videos_raise_or_are_dropped(kinetics_tree: Path, tmp_path: Path
     ],
 )
 def test_malformed_rows(
-    kinetics_tree: Path, tmp_path: Path, row: str, error: type[Exception], message: str
+    vds_kinetics_tree: Path, tmp_path: Path, row: str, error: type[Exception], message: str
 ) -> None:
-    root = _copy(kinetics_tree, tmp_path)
+    root = _copy(vds_kinetics_tree, tmp_path)
     with (root / "annotations" / "train.csv").open("a") as handle:
         handle.write(row + "\n")
     with pytest.raises(error, match=re.escape(message)):
         Kinetics(root, clip_sampler=CLIP)
 
 
-def test_unknown_label_and_missing_columns(kinetics_tree: Path, tmp_path: Path) -> None:
-    root = _copy(kinetics_tree, tmp_path)
+def test_unknown_label_and_missing_columns(vds_kinetics_tree: Path, tmp_path: Path) -> None:
+    root = _copy(vds_kinetics_tree, tmp_path)
     with (root / "annotations" / "validate.csv").open("a") as handle:
         handle.write("juggling,va9,1,11,val,0\n")
     with pytest.raises(
@@ -142,8 +142,8 @@ def test_unknown_label_and_missing_columns(kinetics_tree: Path, tmp_path: Path) 
         Kinetics(root, split="test", clip_sampler=CLIP)
 
 
-def test_bad_split(kinetics_tree: Path) -> None:
+def test_bad_split(vds_kinetics_tree: Path) -> None:
     with pytest.raises(
         ValueError, match=re.escape("`split` must be one of 'train', 'val', 'test'; got 'validate'")
     ):
-        Kinetics(kinetics_tree, split="validate", clip_sampler=CLIP)  # type: ignore[arg-type]
+        Kinetics(vds_kinetics_tree, split="validate", clip_sampler=CLIP)  # type: ignore[arg-type]

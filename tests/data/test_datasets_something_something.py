@@ -18,8 +18,8 @@ def test_template_label_drops_the_brackets() -> None:
     assert template_label("Putting [something] on [something]") == "Putting something on something"
 
 
-def test_train_split_labels_come_from_the_templates(ssv2_tree: tuple[Path, Path]) -> None:
-    videos, labels = ssv2_tree
+def test_train_split_labels_come_from_the_templates(vds_ssv2_tree: tuple[Path, Path]) -> None:
+    videos, labels = vds_ssv2_tree
     data = SomethingSomethingV2(videos, labels, split="train", clip_sampler=CLIP)
     assert data.classes == (
         "Pushing something from left to right",
@@ -32,8 +32,8 @@ def test_train_split_labels_come_from_the_templates(ssv2_tree: tuple[Path, Path]
     assert sample.label == 0
 
 
-def test_validation_split(ssv2_tree: tuple[Path, Path]) -> None:
-    videos, labels = ssv2_tree
+def test_validation_split(vds_ssv2_tree: tuple[Path, Path]) -> None:
+    videos, labels = vds_ssv2_tree
     data = SomethingSomethingV2(videos, labels, split="validation", clip_sampler=CLIP)
     assert (data.paths, data.labels) == (("201.webm",), (0,))
 
@@ -68,16 +68,20 @@ def _with_entry(labels: Path, tmp_path: Path, entry: Any) -> Path:
     ],
 )
 def test_malformed_entries(
-    ssv2_tree: tuple[Path, Path], tmp_path: Path, entry: Any, error: type[Exception], message: str
+    vds_ssv2_tree: tuple[Path, Path],
+    tmp_path: Path,
+    entry: Any,
+    error: type[Exception],
+    message: str,
 ) -> None:
-    videos, labels = ssv2_tree
+    videos, labels = vds_ssv2_tree
     copy = _with_entry(labels, tmp_path, entry)
     with pytest.raises(error, match=re.escape(message)):
         SomethingSomethingV2(videos, copy, clip_sampler=CLIP)
 
 
-def test_missing_video_and_files(ssv2_tree: tuple[Path, Path], tmp_path: Path) -> None:
-    videos, labels = ssv2_tree
+def test_missing_video_and_files(vds_ssv2_tree: tuple[Path, Path], tmp_path: Path) -> None:
+    videos, labels = vds_ssv2_tree
     copy = _with_entry(
         labels, tmp_path, {"id": 999, "template": "Pushing [something] from left to right"}
     )
@@ -94,9 +98,9 @@ def test_missing_video_and_files(ssv2_tree: tuple[Path, Path], tmp_path: Path) -
 
 
 def test_invalid_json_is_reported_with_its_line(
-    ssv2_tree: tuple[Path, Path], tmp_path: Path
+    vds_ssv2_tree: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    videos, labels = ssv2_tree
+    videos, labels = vds_ssv2_tree
     copy = tmp_path / "labels"
     shutil.copytree(labels, copy)
     (copy / "validation.json").write_text('[\n{"id": "1",\n "template" "x"}\n]')
@@ -105,3 +109,27 @@ def test_invalid_json_is_reported_with_its_line(
         match=re.escape("validation.json, line 3: invalid JSON: Expecting ':' delimiter"),
     ):
         SomethingSomethingV2(videos, copy, split="validation", clip_sampler=CLIP)
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        ("labels.json", ["a"], "labels.json: expected an object {class name: index}"),
+        ("labels.json", {"a": "zero"}, "labels.json: class indices must be integers"),
+        (
+            "labels.json",
+            {"a": "0", "b": "2"},
+            "labels.json: class indices must run 0, 1, ..., N - 1",
+        ),
+        ("train.json", {"id": "1"}, "train.json: expected a list of {id, template, ...} objects"),
+    ],
+)
+def test_malformed_files(
+    vds_ssv2_tree: tuple[Path, Path], tmp_path: Path, file: str, content: Any, message: str
+) -> None:
+    videos, labels = vds_ssv2_tree
+    copy = tmp_path / "labels"
+    shutil.copytree(labels, copy)
+    (copy / file).write_text(json.dumps(content))
+    with pytest.raises(AnnotationError, match=re.escape(message)):
+        SomethingSomethingV2(videos, copy, clip_sampler=CLIP)

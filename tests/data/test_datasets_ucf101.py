@@ -20,8 +20,8 @@ def _copy_lists(lists: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("fold", [1, 2, 3])
-def test_train_split_uses_the_listed_labels(ucf101_tree: tuple[Path, Path], fold: int) -> None:
-    videos, lists = ucf101_tree
+def test_train_split_uses_the_listed_labels(vds_ucf101_tree: tuple[Path, Path], fold: int) -> None:
+    videos, lists = vds_ucf101_tree
     data = UCF101(videos, lists, split="train", fold=fold, clip_sampler=CLIP)
     assert data.classes == ("ApplyEyeMakeup", "Archery", "BabyCrawling")
     assert len(data) == 6
@@ -33,9 +33,9 @@ def test_train_split_uses_the_listed_labels(ucf101_tree: tuple[Path, Path], fold
 
 
 def test_test_split_takes_labels_from_the_class_folder(
-    ucf101_tree: tuple[Path, Path], vds_frame_ids: Callable[..., list[int]]
+    vds_ucf101_tree: tuple[Path, Path], vds_frame_ids: Callable[..., list[int]]
 ) -> None:
-    videos, lists = ucf101_tree
+    videos, lists = vds_ucf101_tree
     data = UCF101(videos, lists, split="test", clip_sampler=CLIP)
     assert data.paths == tuple(f"{c}/v_{c}_g01_c01.avi" for c in data.classes)
     assert data.labels == (0, 1, 2)
@@ -46,8 +46,8 @@ def test_test_split_takes_labels_from_the_class_folder(
     assert vds_frame_ids(sample.clip) == [4, 5, 6, 7]
 
 
-def test_bad_split_and_fold(ucf101_tree: tuple[Path, Path]) -> None:
-    videos, lists = ucf101_tree
+def test_bad_split_and_fold(vds_ucf101_tree: tuple[Path, Path]) -> None:
+    videos, lists = vds_ucf101_tree
     with pytest.raises(
         ValueError, match=re.escape("`fold` must be 1, 2 or 3 (the official splits), got 4")
     ):
@@ -58,8 +58,8 @@ def test_bad_split_and_fold(ucf101_tree: tuple[Path, Path]) -> None:
         UCF101(videos, lists, split="val", clip_sampler=CLIP)  # type: ignore[arg-type]
 
 
-def test_missing_split_files(ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
-    videos, lists = ucf101_tree
+def test_missing_split_files(vds_ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
+    videos, lists = vds_ucf101_tree
     copy = _copy_lists(lists, tmp_path)
     (copy / "testlist02.txt").unlink()
     with pytest.raises(
@@ -78,8 +78,8 @@ def test_missing_split_files(ucf101_tree: tuple[Path, Path], tmp_path: Path) -> 
         UCF101(videos, copy, clip_sampler=CLIP)
 
 
-def test_missing_root(ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
-    _, lists = ucf101_tree
+def test_missing_root(vds_ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
+    _, lists = vds_ucf101_tree
     with pytest.raises(
         FileNotFoundError,
         match=re.escape(f"UCF101 root {str(tmp_path / 'UCF-101')!r} does not exist"),
@@ -87,8 +87,8 @@ def test_missing_root(ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
         UCF101(tmp_path / "UCF-101", lists, clip_sampler=CLIP)
 
 
-def test_listed_video_missing(ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
-    videos, lists = ucf101_tree
+def test_listed_video_missing(vds_ucf101_tree: tuple[Path, Path], tmp_path: Path) -> None:
+    videos, lists = vds_ucf101_tree
     copy = _copy_lists(lists, tmp_path)
     with (copy / "trainlist01.txt").open("a") as handle:
         handle.write("Archery/v_Archery_g99_c01.avi 2\n")
@@ -143,9 +143,9 @@ def test_listed_video_missing(ucf101_tree: tuple[Path, Path], tmp_path: Path) ->
     ],
 )
 def test_malformed_lines_are_named_by_file_and_line(
-    ucf101_tree: tuple[Path, Path], tmp_path: Path, file: str, line: str, message: str
+    vds_ucf101_tree: tuple[Path, Path], tmp_path: Path, file: str, line: str, message: str
 ) -> None:
-    videos, lists = ucf101_tree
+    videos, lists = vds_ucf101_tree
     copy = _copy_lists(lists, tmp_path)
     with (copy / file).open("a") as handle:
         handle.write(line + "\n")
@@ -173,9 +173,9 @@ def test_malformed_lines_are_named_by_file_and_line(
     ],
 )
 def test_paths_leaving_the_root_are_rejected(
-    ucf101_tree: tuple[Path, Path], tmp_path: Path, entry: str, message: str
+    vds_ucf101_tree: tuple[Path, Path], tmp_path: Path, entry: str, message: str
 ) -> None:
-    videos, lists = ucf101_tree
+    videos, lists = vds_ucf101_tree
     copy = _copy_lists(lists, tmp_path)
     with (copy / "trainlist01.txt").open("a") as handle:
         handle.write(entry + "\n")

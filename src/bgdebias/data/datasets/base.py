@@ -18,6 +18,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
+import operator
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -134,7 +135,9 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
             on the GPU later); both laid out ``(C, T, H, W)``.
         seed: ``None`` (default): the sampler draws from the global generator (reseeded per
             ``DataLoader`` worker and epoch). An int: item ``i`` of epoch ``e`` (see
-            :meth:`set_epoch`) always gets the same clips.
+            :meth:`set_epoch`) always gets the same clip positions. Only the sampler gets
+            this generator; ``transform`` is called as ``transform(clip)`` and draws its own
+            randomness.
         cache_dir: Folder for a JSON cache of the index, keyed on the annotation files' size
             and modification time; ``None`` (default) disables it.
         allow_symlink_escape: Accept videos that are symlinks resolving outside ``root``.
@@ -289,14 +292,19 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
         return skipped
 
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch mixed into the per-item seed (only matters with ``seed``)."""
+        """Set the epoch mixed into the per-item seed (only matters with ``seed``).
+
+        ``DataLoader`` workers copy the dataset when they start, so call it before iterating
+        (with ``persistent_workers=True`` the workers keep the epoch they started with).
+        """
         self.epoch = check_int(epoch, "epoch", minimum=0)
 
     # -- items ----------------------------------------------------------------------------
 
     def _check_index(self, index: int) -> int:
-        if isinstance(index, bool) or not isinstance(index, int):
+        if isinstance(index, bool) or not hasattr(type(index), "__index__"):
             raise TypeError(f"`index` must be an int, got {type(index).__name__}")
+        index = operator.index(index)
         size = len(self._index.paths)
         if not -size <= index < size:
             raise IndexError(f"`index` {index} is out of range for a dataset of {size} videos")
