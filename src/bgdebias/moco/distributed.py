@@ -21,7 +21,8 @@ def concat_all_gather(tensor: Tensor) -> Tensor:
     Ranks may hold different numbers of rows (e.g. the last, smaller batch of an epoch):
     the row counts are gathered first and every rank pads to the largest count before the
     ``all_gather``, so the result holds exactly the real rows of rank 0, then rank 1, ...,
-    identical on every rank. The trailing dimensions and the dtype must agree across ranks.
+    identical on every rank. The trailing dimensions and the dtype must agree across ranks,
+    and every rank must call it (it is a collective operation).
 
     Outside a distributed run (``torch.distributed`` unavailable, not initialised, or world
     size 1) the input is returned unchanged. The result carries no gradient (like MoCo's

@@ -47,8 +47,9 @@ def update_momentum(
     """EMA step of ``target``'s parameters: ``target = m * target + (1 - m) * online``.
 
     Parameters are matched by name; both modules must have the same parameter names and
-    shapes (a :func:`momentum_copy` of ``online`` does). ``online`` is cast to the dtype of
-    ``target`` where they differ.
+    shapes (a :func:`momentum_copy` of ``online`` does; with DistributedDataParallel pass
+    the wrapped ``.module``, whose names lack the ``module.`` prefix). ``online`` is cast to
+    the dtype of ``target`` where they differ.
 
     Buffers (batch-norm running statistics, ``num_batches_tracked``) are left alone by
     default (``buffers="keep"``), as in MoCo: the key encoder runs in train mode and keeps

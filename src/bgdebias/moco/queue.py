@@ -26,7 +26,8 @@ class MemoryQueue(nn.Module):
 
     Under ``torch.distributed`` with more than one process, :meth:`enqueue` first gathers
     the keys of every rank (rank 0's first; unequal batch sizes allowed), so every rank
-    holds the same queue. Otherwise nothing is gathered.
+    holds the same queue; every rank must then call :meth:`enqueue` at the same step (it is
+    a collective operation). Otherwise nothing is gathered.
 
     Args:
         dim: Dimension of each key.
@@ -40,7 +41,7 @@ class MemoryQueue(nn.Module):
 
     Example:
         >>> queue = MemoryQueue(128, 4096)
-        >>> keys = F.normalize(torch.randn(32, 128), dim=1)
+        >>> keys = torch.nn.functional.normalize(torch.randn(32, 128), dim=1)
         >>> negatives = queue.negatives  # use them in the loss, then:
         >>> queue.enqueue(keys)
     """
