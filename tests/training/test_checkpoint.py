@@ -31,10 +31,11 @@ def test_no_temporary_files_are_left_and_torn_files_are_ignored(tmp_path: Path) 
     assert not any(path.name.endswith(".tmp") for path in tmp_path.iterdir())
 
 
-def test_loading_refuses_pickled_code(tmp_path: Path) -> None:
-    class Payload:
-        pass
+class Payload:
+    """An arbitrary class: unpickling it would run code, so weights_only refuses it."""
 
+
+def test_loading_refuses_pickled_code(tmp_path: Path) -> None:
     path = tmp_path / "checkpoint-00000001.pt"
     torch.save({"step": 1, "object": Payload()}, path)
     with pytest.raises(CheckpointError, match="cannot read checkpoint"):

@@ -1,66 +1,47 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
-from bgdebias.training.views import (
-    KINETICS_MEAN,
-    normalize_clips,
-    random_resized_crop,
-    temporal_windows,
-    two_views,
-)
+from bgdebias.data.transforms import KINETICS_MEAN, KINETICS_STD
+from bgdebias.training.views import ClipViewAugmentation
 
 
 def _numbered_video(batch: int = 3, frames: int = 12, size: int = 16) -> torch.Tensor:
     """Frame t of every video is filled with the value t / 100."""
-    return (torch.arange(frames).float() / 100).view(1, 1, frames, 1, 1).expand(
-        batch, 3, frames, size, size
-    ).contiguous()
+    values = torch.arange(frames).float() / 100
+    return values.view(1, 1, frames, 1, 1).expand(batch, 3, frames, size, size).contiguous()
 
 
-def test_temporal_windows_take_consecutive_strided_frames() -> None:
-    videos = _numbered_video()
-    window = temporal_windows(videos, num_frames=4, stride=2, generator=torch.Generator().manual_seed(0))
-    frames = (window[:, 0, :, 0, 0] * 100).round().long()
-    assert torch.equal(frames.diff(dim=1), torch.full((3, 3), 2))
-    assert frames.min() >= 0 and frames.max() <= 11
+def _plain(**kwargs: object) -> ClipViewAugmentation:
+    options: dict[str, object] = {"jitter_p": 0.0, "grayscale_p": 0.0, "normalize": False}
+    options.update(kwargs)
+    return ClipViewAugmentation(**options)  # type: ignore[arg-type]
+
+
+def test_views_take_consecutive_strided_frames_in_their_own_window() -> None:
+    views = _plain(num_frames=4, size=16, stride=2)(_numbered_video(batch=32), torch.Generator())
+    firsts = []
+    for view in views:
+        frames = (view[:, 0, :, 8, 8] * 100).round().long()
+        assert torch.equal(frames.diff(dim=1), torch.full((32, 3), 2))
+        assert frames.min() >= 0 and frames.max() <= 11
+        firsts.append(frames[:, 0])
+    assert not torch.equal(firsts[0], firsts[1])
 
 
 def test_short_videos_loop() -> None:
-    videos = _numbered_video(frames=3)
-    window = temporal_windows(videos, num_frames=5, stride=1, generator=torch.Generator())
-    frames = (window[:, 0, :, 0, 0] * 100).round().long()
-    assert frames[0].tolist() == [0, 1, 2, 0, 1]
-
-
-def test_full_crop_is_identity_and_flip_mirrors() -> None:
-    clips = torch.rand(2, 3, 4, 10, 10)
-    generator = torch.Generator().manual_seed(0)
-    same = random_resized_crop(clips, size=10, generator=generator, scale=(1, 1), ratio=(1, 1))
-    torch.testing.assert_close(same, clips, atol=1e-5, rtol=0)
-    flipped = random_resized_crop(
-        clips, size=10, generator=generator, scale=(1, 1), ratio=(1, 1),
-        flip=torch.tensor([True, False]),
-    )
-    torch.testing.assert_close(flipped[0], clips[0].flip(-1), atol=1e-5, rtol=0)
-    torch.testing.assert_close(flipped[1], clips[1], atol=1e-5, rtol=0)
-
-
-def test_crop_is_shared_by_all_frames_of_a_clip() -> None:
-    frame = torch.rand(2, 3, 1, 20, 20)
-    clips = frame.expand(2, 3, 5, 20, 20)
-    out = random_resized_crop(clips, size=8, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(out[:, :, :1].expand_as(out), out)
-    assert not torch.allclose(out[0], out[1])
+    (view,) = _plain(num_frames=5, size=16, num_views=1)(_numbered_video(frames=3), None)
+    frames = (view[:, 0, :, 8, 8] * 100).round().long()
+    assert torch.equal(frames.diff(dim=1) % 3, torch.ones(3, 4, dtype=torch.long))
 
 
 def test_two_views_share_the_flip_and_differ_otherwise() -> None:
-    # A left-to-right gradient: a flipped view has a decreasing profile.
+    # A left-to-right ramp: a flipped view has a decreasing profile.
     ramp = torch.linspace(0, 1, 32).view(1, 1, 1, 1, 32).expand(16, 3, 6, 32, 32).contiguous()
-    query, key = two_views(
-        ramp, num_frames=4, size=16, generator=torch.Generator().manual_seed(0), normalize=False
-    )
+    query, key = _plain(num_frames=4, size=16)(ramp, torch.Generator().manual_seed(0))
     query_rising = query[:, 0, 0, 8].diff().mean(dim=-1) > 0
     key_rising = key[:, 0, 0, 8].diff().mean(dim=-1) > 0
     assert torch.equal(query_rising, key_rising)
@@ -68,15 +49,28 @@ def test_two_views_share_the_flip_and_differ_otherwise() -> None:
     assert not torch.allclose(query, key)
 
 
+def test_crop_is_shared_by_all_frames_of_a_clip() -> None:
+    frame = torch.rand(4, 3, 1, 20, 20)
+    (view,) = _plain(num_frames=3, size=8, num_views=1)(frame.expand(4, 3, 5, 20, 20), None)
+    assert torch.allclose(view[:, :, :1].expand_as(view), view)
+
+
 def test_views_are_deterministic_with_a_seed_and_normalised() -> None:
     videos = torch.rand(2, 3, 10, 24, 24)
-    first = two_views(videos, num_frames=4, size=12, generator=torch.Generator().manual_seed(5))
-    second = two_views(videos, num_frames=4, size=12, generator=torch.Generator().manual_seed(5))
-    assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
-    grey = torch.tensor(KINETICS_MEAN).view(1, 3, 1, 1, 1).expand(1, 3, 2, 4, 4)
-    assert normalize_clips(grey).abs().max() < 1e-6
+    augment = ClipViewAugmentation(num_frames=4, size=12)
+    first = augment(videos, torch.Generator().manual_seed(5))
+    second = augment(videos, torch.Generator().manual_seed(5))
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    grey = torch.tensor(KINETICS_MEAN).view(1, 3, 1, 1, 1).expand(2, 3, 4, 8, 8)
+    (view,) = ClipViewAugmentation(
+        num_frames=4, size=8, jitter_p=0.0, grayscale_p=0.0, num_views=1
+    )(grey.contiguous(), None)
+    assert view.abs().max() < 1e-5
+    assert KINETICS_STD[0] > 0
 
 
-def test_bad_videos() -> None:
-    with pytest.raises(ValueError, match="`videos` must be a 5D tensor"):
-        two_views(torch.rand(3, 8, 16, 16), num_frames=4, size=8, generator=torch.Generator())
+def test_bad_input() -> None:
+    with pytest.raises(ValueError, match=re.escape("`videos` must be a 5D tensor")):
+        _plain(num_frames=4, size=8)(torch.rand(3, 8, 16, 16), None)
+    with pytest.raises(ValueError, match=re.escape("`num_views` must be an int >= 1, got 0")):
+        _plain(num_frames=4, size=8, num_views=0)

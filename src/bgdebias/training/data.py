@@ -46,6 +46,16 @@ def collate_videos(samples: Sequence[Any]) -> Tensor:
     return batch if batch.is_floating_point() else batch.float() / 255.0
 
 
+def collate_labelled_videos(samples: Sequence[Any]) -> tuple[Tensor, Tensor]:
+    """Like :func:`collate_videos`, also stacking the samples' ``label``.
+
+    Shape:
+        Returns ``(B, C, T, H, W)`` float and ``(B,)`` int64.
+    """
+    labels = [sample["label"] if isinstance(sample, dict) else sample.label for sample in samples]
+    return collate_videos(samples), torch.stack([torch.as_tensor(label) for label in labels]).long()
+
+
 def _clip_of(sample: Any) -> Tensor:
     if isinstance(sample, dict):
         return sample["clip"]  # type: ignore[no-any-return]

@@ -22,6 +22,7 @@ from bgdebias.models import video_backbone
 from bgdebias.moco import cosine_momentum
 from bgdebias.training.checkpoint import (
     CheckpointError,
+    checkpoint_path,
     latest_checkpoint,
     load_checkpoint,
     save_checkpoint,
@@ -32,7 +33,7 @@ from bgdebias.training.distributed import DistributedContext, init_distributed
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.recipe import DebiasedMoCo, build_mixer
-from bgdebias.training.views import TwoViewAugmentation
+from bgdebias.training.views import ClipViewAugmentation
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
     """Assemble the model of a (resolved) configuration from the public blocks."""
     use_mixer, hard_negative, micro = config.parts
     assert config.backbone is not None and config.queue_size is not None  # resolved
-    backbone = video_backbone(config.backbone, stage=config.stage if micro else None)
+    backbone = video_backbone(config.backbone, stage=config.stage)
     encoder = DebiasEncoder(
         backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
     )
@@ -164,6 +165,7 @@ def pretrain(
     resume: bool | str = False,
     progress: bool = True,
     dataset: Dataset[Any] | None = None,
+    stop_at_step: int | None = None,
 ) -> PretrainResult:
     """Run (or resume) a pretraining run described by ``config``.
 
@@ -173,6 +175,9 @@ def pretrain(
             path continues from that checkpoint. The architecture must match.
         progress: Show a progress bar (main process only).
         dataset: Use this dataset of videos instead of building one from ``config``.
+        stop_at_step: Stop (with a checkpoint) after this step, as an interruption would:
+            schedules still run to ``config.steps``, so a later ``resume`` continues the
+            same run.
 
     Returns:
         A :class:`PretrainResult`.
@@ -232,7 +237,7 @@ def pretrain(
         if config.amp and device.type == "cuda"
         else nullcontext()
     )
-    augment = TwoViewAugmentation(
+    augment = ClipViewAugmentation(
         num_frames=config.num_frames,  # type: ignore[arg-type]
         size=config.size,  # type: ignore[arg-type]
         stride=config.frame_stride,
@@ -276,6 +281,8 @@ def pretrain(
                 log.write(row)
                 bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
             bar.update(1)
+            if stop_at_step is not None and step >= stop_at_step:
+                stop.requested = True
             if step % config.checkpoint_every == 0 or step == config.steps or stop.requested:
                 last_checkpoint = _save(
                     output_dir, config, step, recipe, optimizer, scheduler, generator,
@@ -306,9 +313,11 @@ def _save(
     generator: torch.Generator,
     shuffle_generator: torch.Generator,
     context: DistributedContext,
-) -> Path | None:
+) -> Path:
     if not context.is_main:
-        return None
+        if context.is_distributed:
+            torch.distributed.barrier()
+        return checkpoint_path(output_dir, step)
     state = {
         "step": step,
         "config": config.to_dict(),
@@ -319,7 +328,10 @@ def _save(
         "shuffle_generator": shuffle_generator.get_state(),
         "torch_rng": torch.get_rng_state(),
     }
-    return save_checkpoint(state, output_dir, step, keep=config.keep_checkpoints)
+    path = save_checkpoint(state, output_dir, step, keep=config.keep_checkpoints)
+    if context.is_distributed:
+        torch.distributed.barrier()
+    return path
 
 
 def _restore(

@@ -1,4 +1,4 @@
-"""Two augmented views of each video for one MoCo step, drawn from one generator."""
+"""Augmented views of each video (two for a MoCo step), drawn from one generator."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from bgdebias.data.sampling import RandomClipSampler
 from bgdebias.data.transforms import NormalizeClip
 
 
-class TwoViewAugmentation(nn.Module):
-    """Query and key views of a batch of videos: own time window and crop per view.
+class ClipViewAugmentation(nn.Module):
+    """Views of a batch of videos (query and key for MoCo): own time window and crop each.
 
     Each view takes its own random temporal window, random resized crop, colour jitter and
     grayscale draw. A horizontal flip is drawn once per video and applied to BOTH views:
@@ -34,9 +34,11 @@ class TwoViewAugmentation(nn.Module):
         jitter_p: Probability of colour jitter per view (strengths 0.4, 0.4, 0.4, 0.1).
         grayscale_p: Probability of grayscale per view.
         normalize: Apply the Kinetics normalisation last.
+        num_views: Views per video (2 for MoCo, 1 for supervised training).
 
     Shape:
-        videos ``(B, C, T_video, H, W)`` float in [0, 1] -> two ``(B, C, num_frames, size, size)``.
+        videos ``(B, C, T_video, H, W)`` float in [0, 1] -> ``num_views`` tensors
+        ``(B, C, num_frames, size, size)``.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class TwoViewAugmentation(nn.Module):
         jitter_p: float = 0.8,
         grayscale_p: float = 0.2,
         normalize: bool = True,
+        num_views: int = 2,
     ) -> None:
         super().__init__()
         check_int(num_frames, "num_frames", minimum=1)
@@ -59,16 +62,17 @@ class TwoViewAugmentation(nn.Module):
         self.jitter = ColorJitterClip(0.4, 0.4, 0.4, 0.1, p=jitter_p)
         self.grayscale = RandomGrayscaleClip(grayscale_p)
         self.normalize = NormalizeClip() if normalize else None
+        self.num_views = check_int(num_views, "num_views", minimum=1)
 
     def forward(
         self, videos: Tensor, generator: torch.Generator | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """Return ``(query_view, key_view)``."""
+    ) -> tuple[Tensor, ...]:
+        """Return the views, e.g. ``(query_view, key_view)``."""
         check_clip(videos, "videos")
         batch, _, length, height, width = videos.shape
         flips = self.flip.sample_params(batch, generator)
         views = []
-        for _ in range(2):
+        for _ in range(self.num_views):
             index = torch.stack([self.windows(length, generator)[0] for _ in range(batch)])
             index = index.to(videos.device).view(batch, 1, -1, 1, 1)
             window = videos.gather(2, index.expand(-1, videos.shape[1], -1, height, width))
@@ -78,4 +82,4 @@ class TwoViewAugmentation(nn.Module):
             view = self.flip.apply_params(view, flips)
             view = self.grayscale(self.jitter(view, generator), generator)
             views.append(self.normalize(view) if self.normalize is not None else view)
-        return views[0], views[1]
+        return tuple(views)

@@ -1,0 +1,151 @@
+"""Pretrain several methods with the same budget and stress-test each for background bias.
+
+Shared by ``bgdebias demo`` (plain MoCo against the full method) and the benchmark in
+``benchmarks/bias_benchmark.py`` (every ablation, several seeds, references).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from bgdebias.data.synthetic import MovingSpriteDataset
+from bgdebias.evaluation import (
+    BiasStressResult,
+    PooledFeatures,
+    StressSplits,
+    background_bias_stress_test,
+    make_stress_splits,
+)
+from bgdebias.experiments.supervised import train_supervised
+from bgdebias.models import video_backbone
+from bgdebias.training import METHODS, PretrainConfig, pretrain
+from bgdebias.training.loading import load_pretrained_encoder
+from bgdebias.data.transforms import NormalizeClip
+
+#: Reference encoders measured beside the pretraining methods.
+REFERENCES = ("random", "supervised_biased", "supervised_independent")
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """One method, one seed: its stress-test numbers and what it cost.
+
+    Attributes:
+        method: A pretraining method (``moco``, ``merge``, ...) or a reference.
+        seed: The seed of the run.
+        result: The stress-test numbers of its backbone.
+        train_seconds: Wall time of training (0 for the random encoder).
+        checkpoint: The last checkpoint, for pretraining methods.
+    """
+
+    method: str
+    seed: int
+    result: BiasStressResult
+    train_seconds: float
+    checkpoint: str | None = None
+
+
+class NormalizedEncoder(nn.Module):
+    """Clips in [0, 1] -> Kinetics normalisation -> backbone -> pooled features ``(B, D)``."""
+
+    def __init__(self, backbone: nn.Module) -> None:
+        super().__init__()
+        self.normalize = NormalizeClip()
+        self.features = PooledFeatures(backbone)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return self.features(self.normalize(clips))  # type: ignore[no-any-return]
+
+
+def run_bias_comparison(
+    methods: Sequence[str],
+    *,
+    seeds: Sequence[int] = (0,),
+    base: PretrainConfig | None = None,
+    output_dir: str | Path = "runs/comparison",
+    splits: StressSplits | None = None,
+    progress: bool = True,
+    on_result: Callable[[MethodRun], None] | None = None,
+) -> list[MethodRun]:
+    """Train every method for every seed with the same budget, then stress-test it.
+
+    Args:
+        methods: Names from :data:`~bgdebias.training.METHODS` or :data:`REFERENCES`.
+        seeds: One run per seed and method.
+        base: Shared configuration (budget, data, optimiser); ``method``, ``seed`` and
+            ``output_dir`` are set per run. Synthetic data only.
+        output_dir: Parent folder of the runs (``<output_dir>/<method>-seed<k>``).
+        splits: Stress-test datasets (default :func:`make_stress_splits` matching ``base``).
+        progress: Show progress bars.
+        on_result: Called after each run (e.g. to print or save incrementally).
+
+    Returns:
+        One :class:`MethodRun` per method and seed, in order.
+    """
+    base = (base or PretrainConfig()).resolved()
+    unknown = [m for m in methods if m not in METHODS and m not in REFERENCES]
+    if unknown:
+        raise ValueError(
+            f"unknown methods {unknown}; allowed: {', '.join(METHODS + REFERENCES)}"
+        )
+    if base.dataset != "synthetic":
+        raise ValueError(f"the bias comparison runs on synthetic data, got {base.dataset!r}")
+    if splits is None:
+        splits = make_stress_splits(num_frames=base.num_frames or 8, size=base.size or 64, bias=base.synthetic_bias)
+    runs = []
+    for seed in seeds:
+        for method in methods:
+            config = dataclasses.replace(
+                base, seed=seed, output_dir=str(Path(output_dir) / f"{method}-seed{seed}")
+            )
+            run = _run_one(method, config, splits, progress)
+            runs.append(run)
+            if on_result is not None:
+                on_result(run)
+    return runs
+
+
+def _run_one(
+    method: str, config: PretrainConfig, splits: StressSplits, progress: bool
+) -> MethodRun:
+    started = time.perf_counter()
+    checkpoint = None
+    backbone: nn.Module
+    if method == "random":
+        torch.manual_seed(config.seed)
+        backbone = video_backbone(config.backbone or "small3d")
+    elif method.startswith("supervised_"):
+        split = method.removeprefix("supervised_")
+        data = MovingSpriteDataset(
+            split="train" if split == "biased" else "independent",
+            length=config.synthetic_videos,
+            num_frames=12,
+            size=config.size or 64,
+            bias=config.synthetic_bias,
+            seed=config.seed + 10_000,
+        )
+        backbone = train_supervised(data, config, num_classes=data.num_classes)
+    else:
+        result = pretrain(dataclasses.replace(config, method=method), progress=progress)  # type: ignore[arg-type]
+        checkpoint = str(result.checkpoint)
+        encoder, _ = load_pretrained_encoder(result.checkpoint)
+        backbone = encoder.backbone
+    seconds = time.perf_counter() - started if method != "random" else 0.0
+    stress = background_bias_stress_test(NormalizedEncoder(backbone), splits, seed=config.seed)
+    return MethodRun(method, config.seed, stress, seconds, checkpoint)
+
+
+def runs_by_method(runs: Sequence[MethodRun]) -> dict[str, list[Any]]:
+    """Group results by method (for :func:`~bgdebias.evaluation.format_results_table`)."""
+    grouped: dict[str, list[Any]] = {}
+    for run in runs:
+        grouped.setdefault(run.method, []).append(run.result)
+    return grouped

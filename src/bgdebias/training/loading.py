@@ -1,0 +1,33 @@
+"""Rebuild a trained encoder from a pretraining checkpoint."""
+
+from __future__ import annotations
+
+import os
+
+from bgdebias.training.checkpoint import CheckpointError, load_checkpoint
+from bgdebias.training.config import PretrainConfig
+from bgdebias.training.encoder import DebiasEncoder
+from bgdebias.training.loop import build_recipe
+
+
+def load_pretrained_encoder(
+    path: str | os.PathLike[str], *, key_encoder: bool = False
+) -> tuple[DebiasEncoder, PretrainConfig]:
+    """The query (or momentum key) encoder of a checkpoint, and the run's configuration.
+
+    Args:
+        path: A checkpoint written by :func:`~bgdebias.training.pretrain`.
+        key_encoder: Return the momentum key encoder instead of the query encoder.
+
+    Returns:
+        The encoder in eval mode on the CPU, and the resolved configuration.
+    """
+    state = load_checkpoint(path)
+    try:
+        config = PretrainConfig.from_dict(state["config"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path} holds no valid pretraining configuration: {error}") from error
+    recipe = build_recipe(config)
+    recipe.load_state_dict(state["model"])
+    encoder = recipe.key_encoder if key_encoder else recipe.query_encoder
+    return encoder.eval(), config
