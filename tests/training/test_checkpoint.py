@@ -16,7 +16,9 @@ from bgdebias.training import (
 
 def test_round_trip_and_rotation(tmp_path: Path) -> None:
     for step in (10, 20, 30):
-        save_checkpoint({"step": step, "weights": torch.full((2,), float(step))}, tmp_path, step, keep=2)
+        save_checkpoint(
+            {"step": step, "weights": torch.full((2,), float(step))}, tmp_path, step, keep=2
+        )
     names = [path.name for path in list_checkpoints(tmp_path)]
     assert names == ["checkpoint-00000020.pt", "checkpoint-00000030.pt"]
     state = load_checkpoint(latest_checkpoint(tmp_path))  # type: ignore[arg-type]

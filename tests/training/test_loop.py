@@ -73,10 +73,34 @@ def test_resume_without_checkpoint(tiny_config: PretrainConfig) -> None:
 
 def _start_run(output_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "bgdebias", "pretrain", "--no-progress", "--device", "cpu",
-        "--size", "32", "--batch-size", "4", "--synthetic-videos", "16", "--queue-size", "16",
-        "--hidden-dim", "32", "--embed-dim", "16", "--steps", "100000",
-        "--checkpoint-every", "2", "--output-dir", str(output_dir), "--jitter-p", "0", *extra,
+        sys.executable,
+        "-m",
+        "bgdebias",
+        "pretrain",
+        "--no-progress",
+        "--device",
+        "cpu",
+        "--size",
+        "32",
+        "--batch-size",
+        "4",
+        "--synthetic-videos",
+        "16",
+        "--queue-size",
+        "16",
+        "--hidden-dim",
+        "32",
+        "--embed-dim",
+        "16",
+        "--steps",
+        "100000",
+        "--checkpoint-every",
+        "2",
+        "--output-dir",
+        str(output_dir),
+        "--jitter-p",
+        "0",
+        *extra,
     ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -120,8 +144,13 @@ def _free_port() -> int:
 
 def _distributed_worker(rank: int, port: int, config: PretrainConfig, queue_file: str) -> None:
     os.environ.update(
-        {"RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank),
-         "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        {
+            "RANK": str(rank),
+            "WORLD_SIZE": "2",
+            "LOCAL_RANK": str(rank),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
     )
     torch.set_num_threads(1)
     pretrain(config, progress=False)

@@ -7,7 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from bgdebias._version import __version__
-from bgdebias.cli import demo, evaluate, heatmap, pretrain
+from bgdebias.cli import demo as demo
+from bgdebias.cli import evaluate as evaluate
+from bgdebias.cli import heatmap as heatmap
+from bgdebias.cli import pretrain as pretrain
 
 _COMMANDS = (pretrain, evaluate, heatmap, demo)
 

@@ -66,14 +66,23 @@ def add_dataclass_options(parser: argparse.ArgumentParser, cls: type[Any]) -> No
         choices = _literal_choices(hint)
         if _base_type(hint) is bool:
             parser.add_argument(
-                option, dest=field.name, action=argparse.BooleanOptionalAction, default=None,
+                option,
+                dest=field.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
                 help=help_text,
             )
         elif choices:
-            parser.add_argument(option, dest=field.name, choices=choices, default=None, help=help_text)
+            parser.add_argument(
+                option, dest=field.name, choices=choices, default=None, help=help_text
+            )
         else:
             parser.add_argument(
-                option, dest=field.name, type=_base_type(hint), default=None, help=help_text,
+                option,
+                dest=field.name,
+                type=_base_type(hint),
+                default=None,
+                help=help_text,
                 metavar=field.name.upper(),
             )
 

@@ -50,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output_dir)
     base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=args.steps)
     runs = run_bias_comparison(
-        ["moco", "full"], seeds=[args.seed], base=base, output_dir=output, progress=not args.no_progress
+        ["moco", "full"],
+        seeds=[args.seed],
+        base=base,
+        output_dir=output,
+        progress=not args.no_progress,
     )
     grouped = runs_by_method(runs)
     table = format_results_table(grouped, metrics=DEMO_METRICS)

@@ -27,13 +27,22 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument("--checkpoint", required=True, help="checkpoint written by pretrain")
-    parser.add_argument("--protocol", choices=PROTOCOLS, default=None, help="default: stress "
-                        "for synthetic data, linear otherwise")
-    parser.add_argument("--dataset", choices=DATASETS, default=None,
-                        help="default: the dataset the checkpoint was trained on")
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default=None,
+        help="default: stress for synthetic data, linear otherwise",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=None,
+        help="default: the dataset the checkpoint was trained on",
+    )
     parser.add_argument("--root", help="video folder of the dataset")
-    parser.add_argument("--annotations", help="folder of the split/annotation files "
-                        "(default: --root)")
+    parser.add_argument(
+        "--annotations", help="folder of the split/annotation files (default: --root)"
+    )
     parser.add_argument("--fold", type=int, default=1, help="official split (UCF101/HMDB51)")
     parser.add_argument("--clips", type=int, default=10, help="test clips per video")
     parser.add_argument("--batch-size", type=int, default=16, help="videos per batch")
@@ -56,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
     encoder, config = load_pretrained_encoder(args.checkpoint)
     dataset = args.dataset or config.dataset
     protocol = args.protocol or ("stress" if dataset == "synthetic" else "linear")
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
-                          else ("cpu" if args.device == "auto" else args.device))
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     if protocol == "stress":
         result: Any = _stress(encoder.backbone, config, dataset, args, device)
     else:
@@ -65,30 +77,37 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"protocol {protocol!r} needs a video dataset (--dataset, --root)")
         if args.root is None:
             raise ValueError(f"--root is required for dataset {dataset!r}")
-        result = _video_protocol(protocol, copy.deepcopy(encoder.backbone), config, dataset,
-                                 args, device)
+        result = _video_protocol(
+            protocol, copy.deepcopy(encoder.backbone), config, dataset, args, device
+        )
     print(format_results_table({protocol: result}))
     if args.output:
         print(f"results: {save_results(result, Path(args.output))}")
     return 0
 
 
-def _stress(backbone: Any, config: Any, dataset: str, args: argparse.Namespace,
-            device: Any) -> Any:
+def _stress(backbone: Any, config: Any, dataset: str, args: argparse.Namespace, device: Any) -> Any:
     from bgdebias.evaluation import background_bias_stress_test, make_stress_splits
     from bgdebias.experiments import NormalizedEncoder
 
     if dataset != "synthetic":
         raise ValueError(f"protocol 'stress' runs on the synthetic data, not {dataset!r}")
-    splits = make_stress_splits(num_frames=config.num_frames, size=config.size,
-                                bias=config.synthetic_bias)
-    return background_bias_stress_test(NormalizedEncoder(backbone.to(device)), splits,
-                                       batch_size=args.batch_size, device=device,
-                                       num_workers=args.num_workers, seed=config.seed)
+    splits = make_stress_splits(
+        num_frames=config.num_frames, size=config.size, bias=config.synthetic_bias
+    )
+    return background_bias_stress_test(
+        NormalizedEncoder(backbone.to(device)),
+        splits,
+        batch_size=args.batch_size,
+        device=device,
+        num_workers=args.num_workers,
+        seed=config.seed,
+    )
 
 
-def _video_protocol(protocol: str, backbone: Any, config: Any, dataset: str,
-                    args: argparse.Namespace, device: Any) -> Any:
+def _video_protocol(
+    protocol: str, backbone: Any, config: Any, dataset: str, args: argparse.Namespace, device: Any
+) -> Any:
     from bgdebias.data import UniformClipSampler, eval_clip_transform
     from bgdebias.data.datasets.registry import build_video_dataset
     from bgdebias.evaluation import (
@@ -101,17 +120,29 @@ def _video_protocol(protocol: str, backbone: Any, config: Any, dataset: str,
     )
 
     def split(name: str, clips: int) -> Any:
-        sampler = UniformClipSampler(config.num_frames, stride=config.frame_stride,
-                                     num_clips=clips)
-        return build_video_dataset(dataset, args.root, split=name,  # type: ignore[arg-type]
-                                   clip_sampler=sampler, annotations=args.annotations,
-                                   fold=args.fold, transform=eval_clip_transform(config.size))
+        sampler = UniformClipSampler(config.num_frames, stride=config.frame_stride, num_clips=clips)
+        return build_video_dataset(
+            dataset,
+            args.root,
+            split=name,  # type: ignore[arg-type]
+            clip_sampler=sampler,
+            annotations=args.annotations,
+            fold=args.fold,
+            transform=eval_clip_transform(config.size),
+        )
 
     train, test = split("train", 1), split("test", args.clips)
     encoder = PooledFeatures(backbone.to(device))
     if protocol == "finetune":
-        return fine_tune(encoder, train, test, num_classes=len(train.classes),
-                         epochs=args.epochs, batch_size=args.batch_size, device=device)
+        return fine_tune(
+            encoder,
+            train,
+            test,
+            num_classes=len(train.classes),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            device=device,
+        )
     options = {"batch_size": args.batch_size, "device": device, "num_workers": args.num_workers}
     train_features = extract_features(encoder, train, **options)
     test_features = extract_features(encoder, test, **options)

@@ -18,10 +18,18 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument("--checkpoint", required=True, help="checkpoint written by pretrain")
-    parser.add_argument("--video", action="append", default=[],
-                        help="a video file (repeat the option; the mixer needs two or more)")
-    parser.add_argument("--num-videos", type=int, default=4,
-                        help="synthetic videos to show when no --video is given")
+    parser.add_argument(
+        "--video",
+        action="append",
+        default=[],
+        help="a video file (repeat the option; the mixer needs two or more)",
+    )
+    parser.add_argument(
+        "--num-videos",
+        type=int,
+        default=4,
+        help="synthetic videos to show when no --video is given",
+    )
     parser.add_argument("--output-dir", default="runs/heatmaps", help="where the images go")
     parser.set_defaults(run=run)
 
@@ -31,20 +39,24 @@ def run(args: argparse.Namespace) -> int:
 
     from bgdebias.data import UniformClipSampler, VideoReader, eval_clip_transform
     from bgdebias.experiments.heatmaps import write_demo_heatmaps, write_heatmaps
+    from bgdebias.training.config import require
     from bgdebias.training.loading import load_pretrained_encoder
 
     if not args.video:
         if args.num_videos < 2:
-            raise ValueError(f"--num-videos must be >= 2 (the mixer needs a partner), "
-                             f"got {args.num_videos}")
+            raise ValueError(
+                f"--num-videos must be >= 2 (the mixer needs a partner), got {args.num_videos}"
+            )
         out = write_demo_heatmaps(args.checkpoint, args.output_dir, num_videos=args.num_videos)
         print(f"heat maps: {out}")
         return 0
     if len(args.video) < 2:
         raise ValueError("give at least two --video files (the mixer needs a partner)")
     encoder, config = load_pretrained_encoder(args.checkpoint)
-    sampler = UniformClipSampler(config.num_frames, stride=config.frame_stride, num_clips=1)
-    resize = eval_clip_transform(config.size, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    frames_per_clip = require(config.num_frames, "num_frames")
+    sampler = UniformClipSampler(frames_per_clip, stride=config.frame_stride, num_clips=1)
+    size = require(config.size, "size")
+    resize = eval_clip_transform(size, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     clips = []
     for path in args.video:
         reader = VideoReader(path)

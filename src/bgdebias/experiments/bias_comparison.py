@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from bgdebias.data.synthetic import MovingSpriteDataset
+from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import (
     BiasStressResult,
     PooledFeatures,
@@ -28,7 +29,6 @@ from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
 from bgdebias.training import METHODS, PretrainConfig, pretrain
 from bgdebias.training.loading import load_pretrained_encoder
-from bgdebias.data.transforms import NormalizeClip
 
 #: Reference encoders measured beside the pretraining methods.
 REFERENCES = ("random", "supervised_biased", "supervised_independent")
@@ -93,13 +93,13 @@ def run_bias_comparison(
     base = (base or PretrainConfig()).resolved()
     unknown = [m for m in methods if m not in METHODS and m not in REFERENCES]
     if unknown:
-        raise ValueError(
-            f"unknown methods {unknown}; allowed: {', '.join(METHODS + REFERENCES)}"
-        )
+        raise ValueError(f"unknown methods {unknown}; allowed: {', '.join(METHODS + REFERENCES)}")
     if base.dataset != "synthetic":
         raise ValueError(f"the bias comparison runs on synthetic data, got {base.dataset!r}")
     if splits is None:
-        splits = make_stress_splits(num_frames=base.num_frames or 8, size=base.size or 64, bias=base.synthetic_bias)
+        splits = make_stress_splits(
+            num_frames=base.num_frames or 8, size=base.size or 64, bias=base.synthetic_bias
+        )
     runs = []
     for seed in seeds:
         for method in methods:

@@ -15,7 +15,13 @@ from bgdebias.training.config import PretrainConfig
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.loading import load_pretrained_encoder
 from bgdebias.training.recipe import build_mixer
-from bgdebias.viz import activation_norm_map, cam_panel, decoupler_panel, mixer_panel, saliency_panel
+from bgdebias.viz import (
+    activation_norm_map,
+    cam_panel,
+    decoupler_panel,
+    mixer_panel,
+    saliency_panel,
+)
 
 
 def write_demo_heatmaps(
@@ -74,13 +80,16 @@ def write_heatmaps(
         features = encoder.eval().backbone(normalized).features
         decomposition = (encoder.decomposition or MotionAwareDecomposition())(features)
     activation = activation_norm_map(features)
-    stats = {"mean": KINETICS_MEAN, "std": KINETICS_STD}
     for index in range(clips.shape[0]):
         panels = {
             "decoupler": decoupler_panel(clips, decoupled, index=index),
             "mixer": mixer_panel(clips, mixed, index),
-            "saliency": saliency_panel(normalized, decomposition, index=index, **stats),
-            "activation": cam_panel(normalized, activation, index=index, **stats),
+            "saliency": saliency_panel(
+                normalized, decomposition, index=index, mean=KINETICS_MEAN, std=KINETICS_STD
+            ),
+            "activation": cam_panel(
+                normalized, activation, index=index, mean=KINETICS_MEAN, std=KINETICS_STD
+            ),
         }
         for kind, panel in panels.items():
             panel.save_png(out / f"{kind}-{index}.png")

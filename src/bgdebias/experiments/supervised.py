@@ -6,11 +6,11 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from bgdebias.models import VideoBackbone, video_backbone
-from bgdebias.training.config import PretrainConfig
+from bgdebias.training.config import PretrainConfig, require
 from bgdebias.training.data import collate_labelled_videos
 from bgdebias.training.distributed import DistributedContext
 from bgdebias.training.loop import StepBatchSampler, build_optimizer, cosine_schedule
@@ -33,20 +33,22 @@ def train_supervised(
     config = config.resolved()
     torch.manual_seed(config.seed)
     backbone = video_backbone(config.backbone or "small3d")
-    model = nn.ModuleDict({"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)})
+    model = nn.ModuleDict(
+        {"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)}
+    )
     optimizer = build_optimizer(config, model)
     scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=config.warmup_steps)
     generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
     augment = ClipViewAugmentation(
-        num_frames=config.num_frames,  # type: ignore[arg-type]
-        size=config.size,  # type: ignore[arg-type]
+        num_frames=require(config.num_frames, "num_frames"),
+        size=require(config.size, "size"),
         stride=config.frame_stride,
         jitter_p=config.jitter_p,
         num_views=1,
     )
     sampler = StepBatchSampler(
         len(dataset),  # type: ignore[arg-type]
-        config.batch_size,  # type: ignore[arg-type]
+        require(config.batch_size, "batch_size"),
         seed=config.seed,
         start_step=0,
         steps=config.steps,
@@ -56,10 +58,10 @@ def train_supervised(
     model.train()
     for videos, labels in loader:
         (clips,) = augment(videos, generator)
-        logits = model["head"](backbone(clips).pooled)
-        loss = F.cross_entropy(logits, labels)
+        logits: Tensor = model["head"](backbone(clips).pooled)
+        loss: Tensor = F.cross_entropy(logits, labels)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        torch.autograd.backward(loss)
         optimizer.step()
         scheduler.step()
     return backbone.eval()

@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from bgdebias._validation import (
     check_choice,
@@ -17,6 +17,8 @@ from bgdebias._validation import (
     check_positive,
     check_unit,
 )
+
+T = TypeVar("T")
 
 Method = Literal["moco", "merge", "semi_negative", "semi_negative_micro", "full"]
 DatasetName = Literal["synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "folder"]
@@ -163,7 +165,7 @@ class PretrainConfig:
             "optimizer": "adamw" if synthetic else "sgd",
             "lr": 1e-3 if synthetic else 0.03,
             "weight_decay": 1e-4,
-            "batch_size": 32 if synthetic else 32,
+            "batch_size": 32,
         }
         updates = {name: value for name, value in defaults.items() if getattr(self, name) is None}
         return dataclasses.replace(self, **updates)
@@ -198,6 +200,13 @@ class PretrainConfig:
         return target
 
 
+def require(value: T | None, name: str) -> T:
+    """A resolved value; ``None`` means :meth:`PretrainConfig.resolved` was not called."""
+    if value is None:
+        raise ValueError(f"configuration value `{name}` is unset; call `config.resolved()` first")
+    return value
+
+
 def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a JSON or YAML file holding one mapping."""
     source = Path(path)
@@ -213,7 +222,9 @@ def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         raise ValueError(f"configuration file must end in .json, .yaml or .yml, got {source.name}")
     if not isinstance(data, dict):
-        raise ValueError(f"configuration file {source} must hold a mapping, got {type(data).__name__}")
+        raise ValueError(
+            f"configuration file {source} must hold a mapping, got {type(data).__name__}"
+        )
     return data
 
 
@@ -222,5 +233,7 @@ def architecture_mismatch(saved: dict[str, Any], current: PretrainConfig) -> lis
     mismatches = []
     for name in ARCHITECTURE_FIELDS:
         if saved.get(name) != getattr(current, name):
-            mismatches.append(f"{name}: checkpoint {saved.get(name)!r} != run {getattr(current, name)!r}")
+            mismatches.append(
+                f"{name}: checkpoint {saved.get(name)!r} != run {getattr(current, name)!r}"
+            )
     return mismatches

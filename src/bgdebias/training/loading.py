@@ -26,7 +26,9 @@ def load_pretrained_encoder(
     try:
         config = PretrainConfig.from_dict(state["config"])
     except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{path} holds no valid pretraining configuration: {error}") from error
+        raise CheckpointError(
+            f"{path} holds no valid pretraining configuration: {error}"
+        ) from error
     recipe = build_recipe(config)
     recipe.load_state_dict(state["model"])
     encoder = recipe.key_encoder if key_encoder else recipe.query_encoder

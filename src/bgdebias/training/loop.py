@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import time
@@ -18,8 +19,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from bgdebias.losses import DualBackgroundLoss
-from bgdebias.models import video_backbone
 from bgdebias.moco import cosine_momentum
+from bgdebias.models import video_backbone
 from bgdebias.training.checkpoint import (
     CheckpointError,
     checkpoint_path,
@@ -27,7 +28,7 @@ from bgdebias.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from bgdebias.training.config import PretrainConfig, architecture_mismatch
+from bgdebias.training.config import PretrainConfig, architecture_mismatch, require
 from bgdebias.training.data import build_pretrain_dataset, collate_videos
 from bgdebias.training.distributed import DistributedContext, init_distributed
 from bgdebias.training.encoder import DebiasEncoder
@@ -56,8 +57,7 @@ class PretrainResult:
 def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
     """Assemble the model of a (resolved) configuration from the public blocks."""
     use_mixer, hard_negative, micro = config.parts
-    assert config.backbone is not None and config.queue_size is not None  # resolved
-    backbone = video_backbone(config.backbone, stage=config.stage)
+    backbone = video_backbone(require(config.backbone, "backbone"), stage=config.stage)
     encoder = DebiasEncoder(
         backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
     )
@@ -76,19 +76,22 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
             mix_prob=config.mix_prob,
         )
     return DebiasedMoCo(
-        encoder, mixer=mixer, hard_negative=hard_negative, loss=loss, queue_size=config.queue_size
+        encoder,
+        mixer=mixer,
+        hard_negative=hard_negative,
+        loss=loss,
+        queue_size=require(config.queue_size, "queue_size"),
     )
 
 
 def build_optimizer(config: PretrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """SGD (momentum 0.9) or AdamW over the trainable parameters."""
-    assert config.lr is not None and config.weight_decay is not None  # resolved
+    lr = require(config.lr, "lr")
+    weight_decay = require(config.weight_decay, "weight_decay")
     parameters = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            parameters, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay
-        )
-    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
 
 
 def cosine_schedule(
@@ -113,7 +116,13 @@ class StepBatchSampler:
     """
 
     def __init__(
-        self, size: int, batch_size: int, *, seed: int, start_step: int, steps: int,
+        self,
+        size: int,
+        batch_size: int,
+        *,
+        seed: int,
+        start_step: int,
+        steps: int,
         context: DistributedContext,
     ) -> None:
         self.size, self.batch_size, self.seed = size, batch_size, seed
@@ -131,7 +140,9 @@ class StepBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         for step in range(self.start_step, self.steps):
             epoch, position = divmod(step, self.per_epoch)
-            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
+            order = torch.randperm(
+                self.size, generator=torch.Generator().manual_seed(self.seed + epoch)
+            )
             shard = order[self.context.rank :: self.context.world_size]
             yield shard[position * self.batch_size : (position + 1) * self.batch_size].tolist()
 
@@ -145,10 +156,8 @@ class _StopRequest:
 
     def __enter__(self) -> _StopRequest:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
                 self._previous[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread: leave signals alone
-                pass
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -183,7 +192,8 @@ def pretrain(
         A :class:`PretrainResult`.
     """
     config = config.resolved()
-    assert config.batch_size is not None and config.momentum is not None  # resolved
+    batch_size = require(config.batch_size, "batch_size")
+    base_momentum = require(config.momentum, "momentum")
     device = _pick_device(config.device)
     context = init_distributed(device)
     if device.type == "cuda":
@@ -206,7 +216,7 @@ def pretrain(
     if context.is_distributed and config.batchnorm == "sync":
         if device.type != "cuda":
             raise ValueError("`batchnorm='sync'` needs CUDA devices; use 'shuffle' on CPUs")
-        recipe = nn.SyncBatchNorm.convert_sync_batchnorm(recipe)  # type: ignore[assignment]
+        nn.SyncBatchNorm.convert_sync_batchnorm(recipe)  # type: ignore[no-untyped-call]
     if context.is_distributed:
         ddp = DistributedDataParallel(
             recipe.query_encoder, device_ids=[device.index] if device.type == "cuda" else None
@@ -216,7 +226,7 @@ def pretrain(
     videos = dataset if dataset is not None else build_pretrain_dataset(config)
     sampler = StepBatchSampler(
         len(videos),  # type: ignore[arg-type]
-        config.batch_size,
+        batch_size,
         seed=config.seed,
         start_step=start_step,
         steps=config.steps,
@@ -238,8 +248,8 @@ def pretrain(
         else nullcontext()
     )
     augment = ClipViewAugmentation(
-        num_frames=config.num_frames,  # type: ignore[arg-type]
-        size=config.size,  # type: ignore[arg-type]
+        num_frames=require(config.num_frames, "num_frames"),
+        size=require(config.size, "size"),
         stride=config.frame_stride,
         jitter_p=config.jitter_p,
     )
@@ -262,7 +272,7 @@ def pretrain(
             out.total.backward()
             optimizer.step()
             scheduler.step()
-            momentum = cosine_momentum(step, config.steps, base=config.momentum)
+            momentum = cosine_momentum(step, config.steps, base=base_momentum)
             recipe.update_key_encoder(momentum)
             step += 1
             if step % config.log_every == 0 or step == config.steps:
@@ -275,8 +285,10 @@ def pretrain(
                     "micro": out.micro.item(),
                     "lr": scheduler.get_last_lr()[0],
                     "momentum": momentum,
-                    "clips_per_s": config.batch_size * context.world_size
-                    * (step - start_step) / max(elapsed, 1e-9),
+                    "clips_per_s": batch_size
+                    * context.world_size
+                    * (step - start_step)
+                    / max(elapsed, 1e-9),
                 }
                 log.write(row)
                 bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
@@ -285,8 +297,15 @@ def pretrain(
                 stop.requested = True
             if step % config.checkpoint_every == 0 or step == config.steps or stop.requested:
                 last_checkpoint = _save(
-                    output_dir, config, step, recipe, optimizer, scheduler, generator,
-                    shuffle_generator, context,
+                    output_dir,
+                    config,
+                    step,
+                    recipe,
+                    optimizer,
+                    scheduler,
+                    generator,
+                    shuffle_generator,
+                    context,
                 )
             if stop.requested:
                 break

@@ -96,11 +96,11 @@ class DebiasedMoCo(nn.Module):
                 background_valid = mixed.has_motion
         with torch.no_grad():
             key_embedding, key_micro = self._encode_keys(torch.cat(key_inputs), shuffle_generator)
-        embeddings = key_embedding.split(batch)
-        micro = key_micro.split(batch) if key_micro is not None else None
+        embeddings = torch.split(key_embedding, batch)
+        micro = torch.split(key_micro, batch) if key_micro is not None else None
         key = embeddings[0]
         micro_key = None if micro is None else micro[1 if self.mixer is not None else 0]
-        out = self.loss(
+        out: DualBackgroundLossOutput = self.loss(
             query.embedding,
             key,
             mixed_key=embeddings[1] if self.mixer is not None else None,
