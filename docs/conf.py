@@ -61,7 +61,14 @@ myst_heading_anchors = 3
 # --- autodoc / autosummary / napoleon / type hints --------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": True,
+    # Members inherited from the library's own (private) base classes are documented;
+    # those of torch, Python and typing bases are not.
+    "inherited-members": "Module, Dataset, Protocol, Generic, tuple, object, dict, "
+    "Exception, BaseException, ValueError, RuntimeError",
+}
 autodoc_member_order = "bysource"
 autodoc_preserve_defaults = True
 napoleon_google_docstring = True
@@ -86,6 +93,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(Tensor|Generator|Module|Path|PathLike|Sequence|Callable|Iterable|Iterator|Mapping|Any|Literal|NDArray|Dataset|DataLoader|Unpack|TypedDict|NamedTuple|Protocol)"),
     (r"py:.*", r"(int|float|str|bool|bytes|None|dict|list|tuple|set|object|type|Exception|ValueError|TypeError|RuntimeError|FileNotFoundError)"),
     (r"py:data", r"Ellipsis"),
+    # VideoClipDataset.root is an instance attribute its docstring does not document yet.
+    (r"py:attr", r"root"),
     (r"py:.*", r"(abc|dataclasses|enum|hashlib|logging|csv|json)(\..*)?"),
 ]
 

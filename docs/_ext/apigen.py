@@ -12,8 +12,11 @@ that fails to import is a build warning (so ``-W`` fails), not a silently missin
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +35,30 @@ _BY_SHORT_NAME: dict[str, set[str]] = {}
 
 
 def _public_names(module: Any) -> list[str]:
+    """``__all__``, or else the public names the module's own source defines at top level."""
     names = getattr(module, "__all__", None)
-    if names is None:
-        names = [
-            name
-            for name, value in vars(module).items()
-            if not name.startswith("_") and not inspect.ismodule(value)
-        ]
-    return list(names)
+    if names is not None:
+        return list(names)
+    source = Path(inspect.getsourcefile(module) or "")
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    defined: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.append(node.name)
+        elif isinstance(node, ast.Assign):
+            defined += [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            defined.append(node.target.id)
+    return [
+        name
+        for name in dict.fromkeys(defined)
+        if not name.startswith("_") and not _is_type_alias(getattr(module, name, None))
+    ]
+
+
+def _is_type_alias(value: Any) -> bool:
+    """``Literal[...]``/``TypeVar`` aliases: shown expanded in signatures, not documented."""
+    return type(value).__module__ == "typing"
 
 
 def _canonical(obj: Any, fallback: str) -> str:
@@ -77,6 +96,9 @@ def generate(app: Sphinx) -> None:
     modules: list[str] = list(app.config.apigen_modules)
     out_dir = Path(app.srcdir) / app.config.apigen_output
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.rst"):  # pages of modules no longer listed
+        if stale.stem not in modules and stale.stem != "index":
+            stale.unlink()
     _ALIASES.clear()
     _BY_SHORT_NAME.clear()
 
@@ -110,6 +132,11 @@ def generate(app: Sphinx) -> None:
             documented = f"{owner[key]}.{public}"
             for alias in (f"{name}.{public}", _canonical(obj, documented)):
                 _ALIASES.setdefault(alias, documented)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                # Constants have no __module__: alias every module that holds this object.
+                for module_name, holder in list(sys.modules.items()):
+                    if module_name.startswith("bgdebias") and vars(holder).get(public) is obj:
+                        _ALIASES.setdefault(f"{module_name}.{public}", documented)
             _BY_SHORT_NAME.setdefault(public, set()).add(documented)
 
     index_lines = [
@@ -131,7 +158,7 @@ def generate(app: Sphinx) -> None:
             lines += [f".. module:: {name}", ""]
             (out_dir / f"{name}.rst").write_text("\n".join(lines) + "\n")
             continue
-        lines += [f".. automodule:: {name}", "   :no-members:", ""]
+        lines += [f".. automodule:: {name}", "   :no-members:", "   :no-inherited-members:", ""]
         pairs = exports[name]
         if pairs:
             lines += [".. autosummary::", "   :nosignatures:", ""]
@@ -194,7 +221,40 @@ def skip_namedtuple_fields(
     return None
 
 
+def hide_private_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
+    """Show a private base class (``_ClipSamplerBase``) as its own public bases."""
+    expanded: list[Any] = []
+    for base in bases:
+        pending = [base]
+        while pending:
+            current = pending.pop(0)
+            if getattr(current, "__name__", "").startswith("_") and current is not object:
+                pending[:0] = [b for b in current.__bases__ if b is not object]
+            elif current not in expanded:
+                expanded.append(current)
+    bases[:] = expanded or [object]
+
+
+_PROSE_BEFORE_COLON = re.compile(r"^(?P<head>[A-Za-z][^:`]*\s[^:`]*): (?P<tail>.*)$")
+
+
+def keep_property_summaries(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """Napoleon reads a property's first line ``text: more`` as ``type: description``.
+
+    A first line whose part before the colon is prose (it has spaces) would lose that part
+    to the type; its colon becomes a dash instead. Runs before napoleon.
+    """
+    if what == "property" and lines:
+        match = _PROSE_BEFORE_COLON.match(lines[0])
+        if match:
+            lines[0] = f"{match['head']} \u2014 {match['tail']}"
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("autodoc-process-docstring", keep_property_summaries, priority=400)
+    app.connect("autodoc-process-bases", hide_private_bases)
     app.connect("autodoc-skip-member", skip_namedtuple_fields)
     app.add_config_value("apigen_modules", [], "env")
     app.add_config_value("apigen_output", "api", "env")
