@@ -19,7 +19,7 @@ warnings.filterwarnings("ignore", message=".*set_application.*is deprecated")
 
 project = "bgdebias"
 author = "bgdebias developers"
-copyright = "bgdebias developers"  # noqa: A001 (Sphinx's name)
+copyright = "bgdebias developers"
 version = release = bgdebias.__version__
 
 extensions = [
@@ -88,14 +88,25 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 # Nitpicky mode (``-n``) checks *internal* references. Names from outside the package
 # (torch, numpy, the standard library) have no inventory offline and are ignored.
 nitpicky = True
+_EXTERNAL_MODULES = (
+    "torch|numpy|np|npt|PIL|argparse|os|pathlib|collections|typing|typing_extensions"
+    "|abc|dataclasses|enum|hashlib|logging|csv|json"
+)
+_EXTERNAL_NAMES = (
+    "Tensor|Generator|Module|Path|PathLike|Sequence|Callable|Iterable|Iterator|Mapping|Any"
+    "|Literal|NDArray|Dataset|DataLoader|Unpack|TypedDict|NamedTuple|Protocol"
+)
+_BUILTINS = (
+    "int|float|str|bool|bytes|None|dict|list|tuple|set|object|type"
+    "|Exception|ValueError|TypeError|RuntimeError|FileNotFoundError"
+)
 nitpick_ignore_regex = [
-    (r"py:.*", r"(torch|numpy|np|npt|PIL|argparse|os|pathlib|collections|typing|typing_extensions)(\..*)?"),
-    (r"py:.*", r"(Tensor|Generator|Module|Path|PathLike|Sequence|Callable|Iterable|Iterator|Mapping|Any|Literal|NDArray|Dataset|DataLoader|Unpack|TypedDict|NamedTuple|Protocol)"),
-    (r"py:.*", r"(int|float|str|bool|bytes|None|dict|list|tuple|set|object|type|Exception|ValueError|TypeError|RuntimeError|FileNotFoundError)"),
+    (r"py:.*", rf"({_EXTERNAL_MODULES})(\..*)?"),
+    (r"py:.*", rf"({_EXTERNAL_NAMES})"),
+    (r"py:.*", rf"({_BUILTINS})"),
     (r"py:data", r"Ellipsis"),
     # VideoClipDataset.root is an instance attribute its docstring does not document yet.
     (r"py:attr", r"root"),
-    (r"py:.*", r"(abc|dataclasses|enum|hashlib|logging|csv|json)(\..*)?"),
 ]
 
 # --- linkcheck: only internal links can be checked here (no network) -------------------

@@ -48,9 +48,7 @@ FIGURES = ("decoupler_default.png", "decoupler_otsu_frame.png", "mixer.png", "sa
 
 def synthetic_clips() -> Tensor:
     """Four synthetic clips, RGB in [0, 1]. Shape: ``(4, 3, 8, 96, 96)``."""
-    data = MovingSpriteDataset(
-        split="aligned", length=16, num_frames=FRAMES, size=SIZE, seed=SEED
-    )
+    data = MovingSpriteDataset(split="aligned", length=16, num_frames=FRAMES, size=SIZE, seed=SEED)
     clips: Tensor = data.batch(VIDEO_INDICES).clip
     return clips
 

@@ -106,7 +106,7 @@ def generate(app: Sphinx) -> None:
     for name in modules:
         try:
             loaded[name] = importlib.import_module(name)
-        except Exception as error:  # noqa: BLE001 - any import failure is reported
+        except Exception as error:
             logger.warning("apigen: cannot import %s: %s: %s", name, type(error).__name__, error)
 
     # Owner of each object: the deepest listed module that exports it.

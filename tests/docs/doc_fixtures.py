@@ -36,9 +36,14 @@ def _hmdb51(root: Path) -> None:
 
 
 def _kinetics(root: Path) -> None:
-    rows = {"train": [("abseiling", "aaaaaaaaaaa", 10, 20), ("air drumming", "bbbbbbbbbbb", 0, 10)],
-            "val": [("abseiling", "ccccccccccc", 5, 15), ("air drumming", "ddddddddddd", 1, 11),
-                    ("air drumming", "notdownload", 0, 10)]}
+    rows = {
+        "train": [("abseiling", "aaaaaaaaaaa", 10, 20), ("air drumming", "bbbbbbbbbbb", 0, 10)],
+        "val": [
+            ("abseiling", "ccccccccccc", 5, 15),
+            ("air drumming", "ddddddddddd", 1, 11),
+            ("air drumming", "notdownload", 0, 10),
+        ],
+    }
     (root / "annotations").mkdir(parents=True, exist_ok=True)
     for split, entries in rows.items():
         csv_name = "train.csv" if split == "train" else "validate.csv"
@@ -53,7 +58,10 @@ def _kinetics(root: Path) -> None:
 
 
 def _ssv2(root: Path) -> None:
-    labels = {"Approaching something with your camera": "0", "Holding something next to something": "1"}
+    labels = {
+        "Approaching something with your camera": "0",
+        "Holding something next to something": "1",
+    }
     annotations = root / "annotations"
     annotations.mkdir(parents=True, exist_ok=True)
     (annotations / "labels.json").write_text(json.dumps(labels))

@@ -28,7 +28,7 @@ def _run_doctest(block: CodeBlock, namespace: dict[str, object]) -> None:
 
 def _run_script(block: CodeBlock, namespace: dict[str, object]) -> None:
     code = compile(block.code, block.where, "exec")
-    exec(code, namespace)  # noqa: S102 - running the documentation's examples is the point
+    exec(code, namespace)
 
 
 def test_pages_have_examples() -> None:
