@@ -21,6 +21,7 @@ _HELP: dict[str, str] = {
     "mix_prob": "probability that a clip is mixed",
     "dataset": "training data",
     "root": "dataset folder (videos and annotation files); not needed for synthetic",
+    "annotations": "folder of the split/annotation files (default: --root)",
     "fold": "official split number (UCF101/HMDB51: 1-3)",
     "num_frames": "frames per clip [8 synthetic / 16 video]",
     "frame_stride": "temporal stride between sampled frames",

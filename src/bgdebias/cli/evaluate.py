@@ -47,6 +47,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--clips", type=int, default=10, help="test clips per video")
     parser.add_argument("--batch-size", type=int, default=16, help="videos per batch")
     parser.add_argument("--epochs", type=int, default=10, help="fine-tuning epochs")
+    parser.add_argument("--k", type=int, default=20, help="neighbours of the kNN classifier")
     parser.add_argument("--num-workers", type=int, default=0, help="loader worker processes")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--output", help="JSON file for the results")
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from bgdebias.evaluation import format_results_table, save_results
     from bgdebias.training.loading import load_pretrained_encoder
 
-    for name in ("clips", "batch_size", "epochs"):
+    for name in ("clips", "batch_size", "epochs", "k"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     encoder, config = load_pretrained_encoder(args.checkpoint)
@@ -111,6 +112,7 @@ def _video_protocol(
     from bgdebias.data import UniformClipSampler, eval_clip_transform
     from bgdebias.data.datasets.registry import build_video_dataset
     from bgdebias.evaluation import (
+        RETRIEVAL_KS,
         PooledFeatures,
         extract_features,
         fine_tune,
@@ -151,5 +153,6 @@ def _video_protocol(
     gallery, gallery_labels = train_features.video_mean(), train_features.video_labels()
     query, query_labels = test_features.video_mean(), test_features.video_labels()
     if protocol == "knn":
-        return knn_classify(query, query_labels, gallery, gallery_labels)
-    return retrieval_recall(query, query_labels, gallery, gallery_labels)
+        return knn_classify(query, query_labels, gallery, gallery_labels, k=args.k)
+    ks = tuple(k for k in RETRIEVAL_KS if k <= gallery.shape[0]) or (gallery.shape[0],)
+    return retrieval_recall(query, query_labels, gallery, gallery_labels, ks=ks)

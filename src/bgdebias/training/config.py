@@ -75,6 +75,7 @@ class PretrainConfig:
     # Data.
     dataset: DatasetName = "synthetic"
     root: str | None = None
+    annotations: str | None = None
     fold: int = 1
     num_frames: int | None = None
     frame_stride: int = 1

@@ -9,8 +9,11 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from bgdebias.data.datasets.registry import build_video_dataset
+from bgdebias.data.sampling import RandomClipSampler
 from bgdebias.data.synthetic import MovingSpriteDataset
-from bgdebias.training.config import PretrainConfig
+from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip, ToFloatClip
+from bgdebias.training.config import PretrainConfig, require
 
 #: Frames per synthetic training video; each view takes a random window of ``num_frames``.
 SYNTHETIC_VIDEO_FRAMES = 12
@@ -21,18 +24,41 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
 
     The synthetic dataset yields whole 12-frame videos, deterministic by index, so two
     views, their crops and every random draw come from the training generator and a
-    resumed run sees exactly what an uninterrupted one would.
+    resumed run sees exactly what an uninterrupted one would. Real video datasets draw
+    their clip windows in the loader (global generator), so a resumed run sees the same
+    videos in the same order but may take other windows from them. Unreadable videos are
+    skipped (logged as warnings, another video takes their place) so that one corrupt file
+    does not end a long run.
     """
+    size = require(config.size, "size")
     if config.dataset == "synthetic":
         return MovingSpriteDataset(
             split="train",
             length=config.synthetic_videos,
             num_frames=SYNTHETIC_VIDEO_FRAMES,
-            size=config.size or 64,
+            size=size,
             bias=config.synthetic_bias,
             seed=config.seed,
         )
-    raise NotImplementedError(f"dataset {config.dataset!r} is not wired into pretraining yet")
+    # Real videos: one window of twice the clip length per video (every `frame_stride`-th
+    # frame), resized and centre-cropped to a square 8/7 of the crop size; the two views
+    # then take their own windows and random crops inside it.
+    frames = 2 * require(config.num_frames, "num_frames")
+    side = round(size * 8 / 7)
+    transform = ClipCompose(
+        [ToFloatClip(layout="CTHW"), ResizeShortSideClip(side), CenterCropClip(side)]
+    )
+    return build_video_dataset(
+        config.dataset,
+        require(config.root, "root"),
+        split="train",
+        clip_sampler=RandomClipSampler(frames, stride=config.frame_stride),
+        annotations=config.annotations,
+        fold=config.fold,
+        transform=transform,
+        clip_dtype="uint8",
+        on_error="skip",
+    )
 
 
 def collate_videos(samples: Sequence[Any]) -> Tensor:
