@@ -16,7 +16,7 @@ _HELP: dict[str, str] = {
     "w_wide": "weight of the wide-bias term (query vs. mixed clip, background negative)",
     "w_micro": "weight of the micro-bias term on saliency-pooled embeddings",
     "mask_mode": "decoupler mask: one per clip or one per frame",
-    "threshold": "decoupler threshold: top-beta fraction or Otsu (adaptive)",
+    "threshold": "decoupler threshold: Otsu (adaptive to the actor's size) or top-beta fraction",
     "beta": "foreground fraction for threshold=fraction, in (0, 1)",
     "mix_prob": "probability that a clip is mixed",
     "dataset": "training data",
