@@ -37,7 +37,7 @@ def _same(documented: str, actual: object) -> bool:
 
 def test_method_table_matches_the_method_parts() -> None:
     rows = _table_rows("method.md", "| `--method`")
-    documented = {row[0].strip("`"): tuple(cell == "yes" for cell in row[1:4]) for row in rows}
+    documented = {row[0].strip("`"): tuple(cell == "yes" for cell in row[1:5]) for row in rows}
     assert documented == METHOD_PARTS
 
 

@@ -78,3 +78,18 @@ def test_each_step_enqueues_the_batch_keys(tiny_config: PretrainConfig) -> None:
     recipe(*_views(), generator=torch.Generator().manual_seed(0))
     changed = (recipe.queue.negatives != before).any(dim=1)
     assert int(changed.sum()) == 4
+
+
+def test_full_contrasts_the_micro_term_against_the_mixed_clip(
+    tiny_config: PretrainConfig,
+) -> None:
+    """`full` and `semi_negative_micro` differ only in the micro term's positive."""
+    losses = {}
+    for method in ("semi_negative_micro", "full"):
+        config = dataclasses.replace(tiny_config, method=method).resolved()  # type: ignore[arg-type]
+        torch.manual_seed(0)
+        recipe = build_recipe(config)
+        losses[method] = recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(losses["full"].static, losses["semi_negative_micro"].static)
+    torch.testing.assert_close(losses["full"].wide, losses["semi_negative_micro"].wide)
+    assert not torch.isclose(losses["full"].micro, losses["semi_negative_micro"].micro)

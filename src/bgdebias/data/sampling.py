@@ -52,7 +52,7 @@ class _ClipSamplerBase:
 
     @property
     def span(self) -> int:
-        """Number of consecutive frames one clip covers: ``(clip_len - 1) * stride + 1``."""
+        """The number of consecutive frames one clip covers, ``(clip_len - 1) * stride + 1``."""
         return (self.clip_len - 1) * self.stride + 1
 
     def _indices(self, starts: Tensor, num_frames: int) -> Tensor:

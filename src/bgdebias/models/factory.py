@@ -69,6 +69,7 @@ def video_backbone(
         clip ``(B, 3, T, H, W)`` -> ``features (B, C_s, T_s, H_s, W_s)``, ``pooled (B, D)``.
 
     Example:
+        >>> import torch
         >>> backbone = video_backbone("r3d_18", stage="layer3")
         >>> out = backbone(torch.randn(2, 3, 8, 112, 112))
         >>> out.features.shape, out.pooled.shape

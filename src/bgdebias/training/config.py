@@ -27,13 +27,17 @@ OptimizerName = Literal["sgd", "adamw"]
 METHODS: tuple[str, ...] = get_args(Method)
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 
-#: Which parts each method switches on: (mixer, background hard negative, micro term).
-METHOD_PARTS: dict[str, tuple[bool, bool, bool]] = {
-    "moco": (False, False, False),
-    "merge": (True, False, False),
-    "semi_negative": (True, True, False),
-    "semi_negative_micro": (True, True, True),
-    "full": (True, True, True),
+#: Which parts each method switches on: (mixer, background hard negative, micro term,
+#: micro term contrasted against the mixed clip). ``semi_negative_micro`` adds the micro
+#: term as plain MoCo on the dynamic embeddings (query view vs. key view); ``full`` joins
+#: the two biases: the micro term's positive is the mixed clip's dynamic embedding, so
+#: the actor must match across backgrounds in the saliency-pooled features too.
+METHOD_PARTS: dict[str, tuple[bool, bool, bool, bool]] = {
+    "moco": (False, False, False, False),
+    "merge": (True, False, False, False),
+    "semi_negative": (True, True, False, False),
+    "semi_negative_micro": (True, True, True, False),
+    "full": (True, True, True, True),
 }
 
 #: Fields that shape the model or its state: a checkpoint only resumes under equal values.
@@ -155,8 +159,8 @@ class PretrainConfig:
             raise ValueError(f"`root` is required for dataset {self.dataset!r} (the video folder)")
 
     @property
-    def parts(self) -> tuple[bool, bool, bool]:
-        """(mixer, background hard negative, micro term) switched on by ``method``."""
+    def parts(self) -> tuple[bool, bool, bool, bool]:
+        """(mixer, background hard negative, micro term, micro on the mixed clip)."""
         return METHOD_PARTS[self.method]
 
     def resolved(self) -> PretrainConfig:

@@ -56,7 +56,7 @@ class PretrainResult:
 
 def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
     """Assemble the model of a (resolved) configuration from the public blocks."""
-    use_mixer, hard_negative, micro = config.parts
+    use_mixer, hard_negative, micro, micro_on_mixed = config.parts
     backbone = video_backbone(require(config.backbone, "backbone"), stage=config.stage)
     encoder = DebiasEncoder(
         backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
@@ -79,6 +79,7 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
         encoder,
         mixer=mixer,
         hard_negative=hard_negative,
+        micro_on_mixed=micro_on_mixed,
         loss=loss,
         queue_size=require(config.queue_size, "queue_size"),
     )

@@ -37,6 +37,9 @@ class DebiasedMoCo(nn.Module):
         hard_negative: Feed the background clip as the wide term's hard negative.
         loss: The dual loss; its weights must be zero for the parts switched off.
         queue_size: Number of negative keys per queue.
+        micro_on_mixed: The micro term's positive is the mixed clip's dynamic embedding
+            (joint wide and micro debiasing); otherwise the key view's (plain MoCo on the
+            dynamic embeddings).
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class DebiasedMoCo(nn.Module):
         hard_negative: bool,
         loss: DualBackgroundLoss,
         queue_size: int,
+        micro_on_mixed: bool = True,
     ) -> None:
         super().__init__()
         if loss.w_wide > 0 and mixer is None:
@@ -57,6 +61,7 @@ class DebiasedMoCo(nn.Module):
         self.key_encoder = momentum_copy(encoder)
         self.mixer = mixer
         self.hard_negative = bool(hard_negative) and mixer is not None
+        self.micro_on_mixed = bool(micro_on_mixed) and mixer is not None
         self.loss = loss
         embed_dim = encoder.head.out_dim
         self.queue = MemoryQueue(embed_dim, queue_size)
@@ -99,7 +104,7 @@ class DebiasedMoCo(nn.Module):
         embeddings = torch.split(key_embedding, batch)
         micro = torch.split(key_micro, batch) if key_micro is not None else None
         key = embeddings[0]
-        micro_key = None if micro is None else micro[1 if self.mixer is not None else 0]
+        micro_key = None if micro is None else micro[1 if self.micro_on_mixed else 0]
         out: DualBackgroundLossOutput = self.loss(
             query.embedding,
             key,
