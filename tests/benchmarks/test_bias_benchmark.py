@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bias_benchmark.py"
+
+
+def test_quick_mode_produces_the_table(tmp_path: Path) -> None:
+    """Smoke run: the pipeline trains, stress-tests and tabulates every method."""
+    results = tmp_path / "results.json"
+    command = [
+        sys.executable, str(SCRIPT), "--quick", "--output-dir", str(tmp_path / "runs"),
+        "--json", str(results), "--methods", "moco", "full", "random",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(results.read_text())
+    methods = [run["method"] for run in payload["runs"]]
+    assert methods == ["supervised_independent", "moco", "full", "random"]
+    for line in ("moco", "full", "random", "supervised_independent"):
+        assert any(row.startswith(line) for row in payload["table"].splitlines())
+    assert "validity: supervised on independent reaches" in done.stdout
