@@ -1,0 +1,171 @@
+"""Is motion learnable at all? A supervised reference on the synthetic moving-sprite videos.
+
+Trains the pretraining backbone (``small3d`` by default) plus a linear head with labels on
+the ``independent`` split (background family drawn independently of the class; 12-frame
+videos, indices disjoint from the test videos as in
+:func:`~bgdebias.evaluation.make_stress_splits`), with the pretraining run's optimiser,
+learning-rate schedule, batch size and augmentation (one view of
+:class:`~bgdebias.training.views.ClipViewAugmentation`), as
+:func:`~bgdebias.experiments.train_supervised` does. Every ``--eval-every`` steps it reports
+the video-level accuracy of the model's own head on the 8-frame ``aligned``,
+``conflicting`` and ``static`` test videos (whole videos, normalised, no augmentation).
+
+The project's validity rule: >= 90 % on ``conflicting`` within the pretraining budget, and
+about chance (12.5 % for 8 classes) on ``static``.
+
+Run from the repository root::
+
+    python benchmarks/learnability.py                    # 300 steps, seeds 0 1 2
+    python benchmarks/learnability.py --seeds 0 --steps 100 --eval-every 50   # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from bgdebias.data.transforms import NormalizeClip
+from bgdebias.evaluation import make_stress_splits
+from bgdebias.models import video_backbone
+from bgdebias.training.config import PretrainConfig, require
+from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
+from bgdebias.training.loop import build_optimizer, cosine_schedule
+from bgdebias.training.views import ClipViewAugmentation
+
+TEST_SPLITS = ("aligned", "conflicting", "static")
+
+
+def _test_clips(config: PretrainConfig, test_length: int) -> dict[str, tuple[Tensor, Tensor]]:
+    splits = make_stress_splits(
+        num_frames=require(config.num_frames, "num_frames"),
+        size=require(config.size, "size"),
+        test_length=test_length,
+    )
+    normalize = NormalizeClip()
+    clips = {}
+    for name in TEST_SPLITS:
+        batch = getattr(splits, name).batch(range(test_length))
+        clips[name] = (normalize(batch.clip), batch.label)
+    return clips
+
+
+@torch.no_grad()
+def _accuracies(model: nn.ModuleDict, clips: dict[str, tuple[Tensor, Tensor]]) -> dict[str, float]:
+    model.eval()
+    result = {}
+    for name, (videos, labels) in clips.items():
+        predicted = torch.cat(
+            [
+                model["head"](model["backbone"](videos[i : i + 64]).pooled).argmax(dim=1)
+                for i in range(0, len(videos), 64)
+            ]
+        )
+        result[name] = float((predicted == labels).float().mean()) * 100
+    model.train()
+    return result
+
+
+def run(
+    config: PretrainConfig,
+    *,
+    train_videos: int,
+    test_clips: dict[str, tuple[Tensor, Tensor]],
+    eval_every: int,
+) -> list[tuple[int, float, dict[str, float]]]:
+    """One supervised run; returns ``(step, mean recent loss, accuracies)`` per evaluation."""
+    config = config.resolved()
+    torch.manual_seed(config.seed)
+    backbone = video_backbone(require(config.backbone, "backbone"))
+    model = nn.ModuleDict({"backbone": backbone, "head": nn.Linear(backbone.embed_dim, 8)})
+    optimizer = build_optimizer(config, model)
+    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=config.warmup_steps)
+    augment = ClipViewAugmentation(
+        num_frames=require(config.num_frames, "num_frames"),
+        size=require(config.size, "size"),
+        stride=config.frame_stride,
+        jitter_p=config.jitter_p,
+        num_views=1,
+    )
+    test_length = len(next(iter(test_clips.values()))[1])
+    train = make_stress_splits(
+        num_frames=SYNTHETIC_VIDEO_FRAMES,
+        size=require(config.size, "size"),
+        train_length=train_videos,
+        test_length=test_length,
+    ).independent_train
+    generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
+    order = torch.Generator().manual_seed(config.seed)
+    batch_size = require(config.batch_size, "batch_size")
+    permutation, position = torch.randperm(train_videos, generator=order), 0
+    losses: list[float] = []
+    rows = []
+    model.train()
+    for step in range(1, config.steps + 1):
+        if position + batch_size > train_videos:
+            permutation, position = torch.randperm(train_videos, generator=order), 0
+        indices = permutation[position : position + batch_size].tolist()
+        position += batch_size
+        batch = train.dataset.batch([train.indices[i] for i in indices])  # type: ignore[attr-defined]
+        (clips,) = augment(batch.clip, generator)
+        loss = F.cross_entropy(model["head"](backbone(clips).pooled), batch.label)
+        optimizer.zero_grad(set_to_none=True)
+        torch.autograd.backward(loss)
+        optimizer.step()
+        scheduler.step()
+        losses.append(float(loss.detach()))
+        if step % eval_every == 0 or step == config.steps:
+            recent = losses[-eval_every:]
+            rows.append((step, sum(recent) / len(recent), _accuracies(model, test_clips)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--eval-every", type=int, default=50)
+    parser.add_argument("--train-videos", type=int, default=2048)
+    parser.add_argument("--test-videos", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=None, help="default: the config's")
+    parser.add_argument("--warmup-steps", type=int, default=None, help="default: the config's")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    config = PretrainConfig(steps=args.steps, lr=args.lr).resolved()
+    if args.warmup_steps is not None:
+        config = dataclasses.replace(config, warmup_steps=args.warmup_steps)
+    print(
+        f"backbone={config.backbone} lr={config.lr} warmup_steps={config.warmup_steps} "
+        f"batch_size={config.batch_size} steps={config.steps} clips={config.num_frames}x"
+        f"{config.size}x{config.size} train_videos={args.train_videos} "
+        f"test_videos={args.test_videos}",
+        flush=True,
+    )
+    test_clips = _test_clips(config, args.test_videos)
+    print("| seed | step | train loss | aligned % | conflicting % | static % |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for seed in args.seeds:
+        started = time.perf_counter()
+        rows = run(
+            dataclasses.replace(config, seed=seed),
+            train_videos=args.train_videos,
+            test_clips=test_clips,
+            eval_every=args.eval_every,
+        )
+        for step, loss, accuracy in rows:
+            print(
+                f"| {seed} | {step} | {loss:.3f} | "
+                + " | ".join(f"{accuracy[name]:.1f}" for name in TEST_SPLITS)
+                + " |",
+                flush=True,
+            )
+        print(f"seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
