@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-from bgdebias.data.transforms import KINETICS_MEAN, KINETICS_STD
+from bgdebias.data.transforms import KINETICS_MEAN
 from bgdebias.training.views import ClipViewAugmentation
 
 
@@ -66,7 +66,6 @@ def test_views_are_deterministic_with_a_seed_and_normalised() -> None:
         num_frames=4, size=8, jitter_p=0.0, grayscale_p=0.0, num_views=1
     )(grey.contiguous(), None)
     assert view.abs().max() < 1e-5
-    assert KINETICS_STD[0] > 0
 
 
 def test_bad_input() -> None:

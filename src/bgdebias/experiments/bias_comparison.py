@@ -28,6 +28,7 @@ from bgdebias.evaluation import (
 from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
 from bgdebias.training import METHODS, PretrainConfig, pretrain
+from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
 from bgdebias.training.loading import load_pretrained_encoder
 
 #: Reference encoders measured beside the pretraining methods.
@@ -127,7 +128,7 @@ def _run_one(
         data = MovingSpriteDataset(
             split="train" if split == "biased" else "independent",
             length=config.synthetic_videos,
-            num_frames=12,
+            num_frames=SYNTHETIC_VIDEO_FRAMES,
             size=config.size or 64,
             bias=config.synthetic_bias,
             seed=config.seed + 10_000,

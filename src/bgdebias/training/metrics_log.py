@@ -37,13 +37,13 @@ class MetricsLog:
         """Record one row; the first row fixes the CSV columns."""
         if not self.enabled:
             return
-        if self._writer is None:
+        if self._file is None:
             self._file = open(self.path, "a" if self._append else "w", newline="")  # noqa: SIM115
+        if self._writer is None:
             self._writer = csv.DictWriter(self._file, fieldnames=list(row))
             if not self._append:
                 self._writer.writeheader()
         self._writer.writerow(row)
-        assert self._file is not None
         self._file.flush()
         if self._tensorboard is not None:
             step = int(row["step"])
