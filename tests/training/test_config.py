@@ -20,9 +20,10 @@ def test_synthetic_defaults_are_cpu_sized_and_video_defaults_follow_the_field() 
 
 
 def test_method_parts() -> None:
-    assert PretrainConfig(method="moco").parts == (False, False, False)
-    assert PretrainConfig(method="merge").parts == (True, False, False)
-    assert PretrainConfig(method="full").parts == (True, True, True)
+    assert PretrainConfig(method="moco").parts == (False, False, False, False)
+    assert PretrainConfig(method="merge").parts == (True, False, False, False)
+    assert PretrainConfig(method="semi_negative_micro").parts == (True, True, True, False)
+    assert PretrainConfig(method="full").parts == (True, True, True, True)
 
 
 def test_files_round_trip(tmp_path: Path) -> None:
