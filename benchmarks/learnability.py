@@ -35,7 +35,7 @@ from bgdebias.models import video_backbone
 from bgdebias.training.config import PretrainConfig, require
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
 from bgdebias.training.loop import build_optimizer, cosine_schedule
-from bgdebias.training.views import ClipViewAugmentation
+from bgdebias.training.views import view_augmentation
 
 TEST_SPLITS = ("aligned", "conflicting", "static")
 
@@ -83,14 +83,8 @@ def run(
     backbone = video_backbone(require(config.backbone, "backbone"))
     model = nn.ModuleDict({"backbone": backbone, "head": nn.Linear(backbone.embed_dim, 8)})
     optimizer = build_optimizer(config, model)
-    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=config.warmup_steps)
-    augment = ClipViewAugmentation(
-        num_frames=require(config.num_frames, "num_frames"),
-        size=require(config.size, "size"),
-        stride=config.frame_stride,
-        jitter_p=config.jitter_p,
-        num_views=1,
-    )
+    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps"))
+    augment = view_augmentation(config, num_views=1)
     test_length = len(next(iter(test_clips.values()))[1])
     train = make_stress_splits(
         num_frames=SYNTHETIC_VIDEO_FRAMES,

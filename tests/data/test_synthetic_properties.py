@@ -119,7 +119,7 @@ def test_position_and_radius_have_the_same_law_in_every_class(label: int) -> Non
         assert _ks_uniform(centres[:, 1], SIZE) < 0.09
     # Radius: base * (1 + 0.35 sin(U)), an arcsine law, in every class and frame.
     radius = torch.stack([trajectory.radius[3] for trajectory in trajectories])
-    phase = torch.asin(((radius / (SIZE / 20) - 1) / 0.35).clamp(-1, 1).double())
+    phase = torch.asin(((radius / (SIZE / 13) - 1) / 0.35).clamp(-1, 1).double())
     # sin of a uniform phase: asin maps it to a law whose CDF is known; compare via |phase|.
     assert _ks_uniform(phase.abs(), torch.pi / 2) < 0.09
 
@@ -130,7 +130,7 @@ def _unwrapped_steps(trajectory: Trajectory) -> Tensor:
 
 
 def test_motions_move_as_named() -> None:
-    speed_range = (0.9 * SIZE / 16 - 1e-3, 1.2 * SIZE / 16 + 1e-3)
+    speed_range = (0.9 * SIZE / 12 - 1e-3, 1.2 * SIZE / 12 + 1e-3)
     for label, name in enumerate(MOTION_CLASSES):
         for trajectory in _trajectories(label, 20):
             steps = _unwrapped_steps(trajectory)
@@ -155,7 +155,7 @@ def test_motions_move_as_named() -> None:
                 assert bool((dy > 0).any()) and bool((dy < 0).any())  # turns within 8 frames
             else:
                 assert torch.allclose(dx.abs(), dy.abs(), atol=1e-4)  # diagonal drift
-                assert radius_changes > 0.3 * SIZE / 20
+                assert radius_changes > 0.3 * SIZE / 13
 
 
 @pytest.mark.parametrize("num_frames", [8, 12, 16])

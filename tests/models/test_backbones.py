@@ -47,12 +47,37 @@ def test_documented_shapes_and_gradients_reach_the_first_conv(name: str) -> None
     assert grad.abs().sum() > 0
 
 
-def test_stage_none_returns_the_map_that_pooled_averages() -> None:
+def test_stage_none_returns_the_map_that_pooled_pools() -> None:
     backbone = video_backbone("small3d", stage=None, base_width=4).eval()
     assert backbone.stage == "layer4"
     assert backbone.stage_channels == backbone.embed_dim == 32
+    assert backbone.pool == "max"
     out = backbone(torch.randn(2, 3, 8, 32, 32))
+    torch.testing.assert_close(out.pooled, out.features.amax(dim=(2, 3, 4)))
+    averaging = video_backbone("small3d", stage=None, base_width=4, pool="avg").eval()
+    out = averaging(torch.randn(2, 3, 8, 32, 32))
     torch.testing.assert_close(out.pooled, out.features.mean(dim=(2, 3, 4)))
+
+
+def test_max_pool_keeps_a_small_response_that_averaging_dilutes() -> None:
+    stages = [("layer1", nn.Identity(), 1)]
+    feature_map = torch.zeros(1, 1, 4, 16, 16)
+    feature_map[0, 0, 2, 5, 7] = 8.0
+    avg = VideoBackbone(stages, stage=None, in_channels=1, pool="avg")(feature_map).pooled
+    peak = VideoBackbone(stages, stage=None, in_channels=1, pool="max")(feature_map).pooled
+    assert float(avg) == pytest.approx(8.0 / 1024)
+    assert float(peak) == 8.0
+
+
+def test_torchvision_backbones_average_by_default_and_can_max_pool() -> None:
+    clip = torch.randn(1, 3, 8, 32, 32)
+    for pool in ("avg", "max"):
+        backbone = video_backbone("r3d_18", stage=None, pool=pool).eval()
+        with torch.no_grad():
+            out = backbone(clip)
+        reduce = torch.amax if pool == "max" else torch.mean
+        torch.testing.assert_close(out.pooled, reduce(out.features, dim=(2, 3, 4)))
+    assert video_backbone("r3d_18").pool == "avg"
 
 
 def test_forward_stages_matches_forward_and_channels() -> None:
@@ -178,7 +203,7 @@ def test_custom_stages_and_constructor_errors() -> None:
     out = backbone(torch.randn(2, 3, 2, 5, 5))
     assert out.features.shape == (2, 4, 2, 5, 5)
     assert out.pooled.shape == (2, 6)
-    assert "name='tiny', stage='a', embed_dim=6" in repr(backbone)
+    assert "name='tiny', stage='a', embed_dim=6, pool='avg'" in repr(backbone)
     with pytest.raises(ValueError, match=re.escape("`stages` must hold at least one")):
         VideoBackbone([])
     with pytest.raises(
@@ -187,6 +212,10 @@ def test_custom_stages_and_constructor_errors() -> None:
         VideoBackbone([stages[0], stages[0]], stage="a")
     with pytest.raises(ValueError, match=re.escape("`channels of 'a'` must be an int >= 1, got 0")):
         VideoBackbone([("a", nn.Identity(), 0)], stage=None)
+    with pytest.raises(
+        ValueError, match=re.escape("`pool` must be one of 'avg', 'max'; got 'mean'")
+    ):
+        VideoBackbone(stages, stage="a", pool="mean")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=re.escape("for backbone 'custom'")):
         VideoBackbone(stages)  # default stage "layer3" is not one of ("a", "b")
 

@@ -11,10 +11,12 @@ from bgdebias.training.config import PretrainConfig, architecture_mismatch
 
 def test_synthetic_defaults_are_cpu_sized_and_video_defaults_follow_the_field() -> None:
     synthetic = PretrainConfig().resolved()
-    assert (synthetic.backbone, synthetic.optimizer, synthetic.lr) == ("small3d", "adamw", 1e-3)
-    assert (synthetic.num_frames, synthetic.size) == (8, 64)
+    assert (synthetic.backbone, synthetic.optimizer, synthetic.lr) == ("small3d", "adamw", 2e-3)
+    assert (synthetic.num_frames, synthetic.size, synthetic.warmup_steps) == (8, 64, 20)
+    assert (synthetic.flip_p, synthetic.min_crop_scale) == (0.0, 0.8)
     video = PretrainConfig(dataset="ucf101", root="/data/ucf101").resolved()
     assert (video.backbone, video.optimizer, video.momentum) == ("r3d_18", "sgd", 0.999)
+    assert (video.flip_p, video.min_crop_scale, video.warmup_steps) == (0.5, 0.4, 0)
     assert (video.embed_dim, video.temperature) == (128, 0.1)
     assert PretrainConfig(lr=0.5).resolved().lr == 0.5
 
@@ -47,6 +49,10 @@ def test_files_round_trip(tmp_path: Path) -> None:
         ({"steps": 0}, "`steps` must be an int >= 1, got 0"),
         ({"dataset": "ucf101"}, "`root` is required for dataset 'ucf101'"),
         ({"batchnorm": "group"}, "`batchnorm` must be one of 'shuffle', 'sync', 'local'"),
+        ({"flip_p": 1.5}, "`flip_p` must be in the closed interval [0, 1], got 1.5"),
+        ({"min_crop_scale": 0}, "`min_crop_scale` must be a finite number > 0"),
+        ({"min_crop_scale": 1.2}, "`min_crop_scale` must be in (0, 1] (a fraction of the frame"),
+        ({"warmup_steps": -1}, "`warmup_steps` must be an int >= 0, got -1"),
     ],
 )
 def test_bad_values(kwargs: dict[str, object], message: str) -> None:

@@ -14,7 +14,7 @@ from bgdebias.training.config import PretrainConfig, require
 from bgdebias.training.data import collate_labelled_videos
 from bgdebias.training.distributed import DistributedContext
 from bgdebias.training.loop import StepBatchSampler, build_optimizer, cosine_schedule
-from bgdebias.training.views import ClipViewAugmentation
+from bgdebias.training.views import view_augmentation
 
 
 def train_supervised(
@@ -37,15 +37,9 @@ def train_supervised(
         {"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)}
     )
     optimizer = build_optimizer(config, model)
-    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=config.warmup_steps)
+    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps"))
     generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
-    augment = ClipViewAugmentation(
-        num_frames=require(config.num_frames, "num_frames"),
-        size=require(config.size, "size"),
-        stride=config.frame_stride,
-        jitter_p=config.jitter_p,
-        num_views=1,
-    )
+    augment = view_augmentation(config, num_views=1)
     sampler = StepBatchSampler(
         len(dataset),  # type: ignore[arg-type]
         require(config.batch_size, "batch_size"),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from bgdebias._validation import check_clip, check_int
+from bgdebias._validation import check_choice, check_clip, check_int
 from bgdebias.models.output import BackboneOutput
 
 
@@ -17,13 +17,14 @@ class VideoBackbone(nn.Module):
 
     Every stage is a child module under its own name (``stem``, ``layer1``, ...), so the
     ResNet backbones keep torchvision's parameter names. ``forward`` runs all stages and
-    returns :class:`BackboneOutput`: the feature map of ``stage`` and the global average of
-    the last stage's map (the representation; there is no classifier). Build the library's
+    returns :class:`BackboneOutput`: the feature map of ``stage`` and the global average (or,
+    with ``pool="max"``, the global maximum) of the last stage's map (the representation;
+    there is no classifier). Build the library's
     backbones with :func:`~bgdebias.models.video_backbone`; this class also wraps your own
     stages.
 
     ``stage=None`` selects the last stage: ``features`` is then the map that ``pooled``
-    averages, so no extra activation is kept and ``features`` is always a tensor.
+    pools, so no extra activation is kept and ``features`` is always a tensor.
 
     Args:
         stages: ``(name, module, out_channels)`` for every stage, in order.
@@ -31,6 +32,9 @@ class VideoBackbone(nn.Module):
             the last stage.
         in_channels: Number of input channels the first stage expects.
         name: Name of the architecture, for messages and ``repr``.
+        pool: ``"avg"`` (global average, the field's default) or ``"max"`` (global maximum
+            over time and space, which keeps a small actor's response from being diluted
+            by the background around it).
 
     Attributes:
         stage_names: The stage names, in order.
@@ -50,8 +54,11 @@ class VideoBackbone(nn.Module):
         stage: str | None = "layer3",
         in_channels: int = 3,
         name: str = "custom",
+        pool: Literal["avg", "max"] = "avg",
     ) -> None:
         super().__init__()
+        check_choice(pool, "pool", ("avg", "max"))
+        self.pool: Literal["avg", "max"] = pool
         if len(stages) == 0:
             raise ValueError("`stages` must hold at least one (name, module, channels) stage")
         names = [stage_name for stage_name, _, _ in stages]
@@ -93,7 +100,8 @@ class VideoBackbone(nn.Module):
             x = self.get_submodule(stage_name)(x)
             if stage_name == self.stage:
                 features = x
-        return BackboneOutput(features=features, pooled=x.mean(dim=(2, 3, 4)))
+        pooled = x.amax(dim=(2, 3, 4)) if self.pool == "max" else x.mean(dim=(2, 3, 4))
+        return BackboneOutput(features=features, pooled=pooled)
 
     def forward_stages(self, clip: Tensor) -> dict[str, Tensor]:
         """Feature maps of every stage (keeps all of them: more memory than ``forward``).
@@ -110,7 +118,10 @@ class VideoBackbone(nn.Module):
         return maps
 
     def extra_repr(self) -> str:
-        return f"name={self.name!r}, stage={self.stage!r}, embed_dim={self.embed_dim}"
+        return (
+            f"name={self.name!r}, stage={self.stage!r}, embed_dim={self.embed_dim}, "
+            f"pool={self.pool!r}"
+        )
 
     def _check_input(self, clip: Tensor) -> None:
         check_clip(clip, "clip")

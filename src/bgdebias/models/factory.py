@@ -60,7 +60,9 @@ def video_backbone(
         weights: torchvision weights (``None``: random init, the only choice offline and
             for ``small3d``).
         **kwargs: Further arguments of the torchvision builder or of
-            :class:`~bgdebias.models.Small3DCNN`.
+            :class:`~bgdebias.models.Small3DCNN`; ``pool="avg"`` or ``"max"`` selects the
+            global pooling of ``pooled`` (default: ``"avg"`` for the torchvision models,
+            ``"max"`` for ``small3d``).
 
     Returns:
         A :class:`~bgdebias.models.VideoBackbone`.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from torch import nn
 from torchvision.models import video as tv_video
@@ -33,7 +33,12 @@ TORCHVISION_BACKBONES = (*_RESNET_BUILDERS, "s3d")
 
 
 def torchvision_backbone(
-    name: str, *, stage: str | None = "layer3", weights: Any = None, **kwargs: Any
+    name: str,
+    *,
+    stage: str | None = "layer3",
+    weights: Any = None,
+    pool: Literal["avg", "max"] = "avg",
+    **kwargs: Any,
 ) -> VideoBackbone:
     """Wrap a torchvision video model as a :class:`VideoBackbone` without its classifier.
 
@@ -49,6 +54,7 @@ def torchvision_backbone(
         stage: Stage returned as ``features``, or ``None`` for the last (``"layer4"``).
         weights: Passed to the torchvision builder (``None``: random init; otherwise
             torchvision resolves and downloads them).
+        pool: Global pooling of ``pooled``, ``"avg"`` (as torchvision's models) or ``"max"``.
         **kwargs: Further arguments of the torchvision builder.
 
     Returns:
@@ -67,4 +73,4 @@ def torchvision_backbone(
             (stage_name, model.get_submodule(stage_name), channels)
             for stage_name, channels in RESNET_STAGE_CHANNELS.items()
         ]
-    return VideoBackbone(stages, stage=stage, name=name)
+    return VideoBackbone(stages, stage=stage, name=name, pool=pool)

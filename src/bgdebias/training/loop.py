@@ -34,7 +34,7 @@ from bgdebias.training.distributed import DistributedContext, init_distributed
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.recipe import DebiasedMoCo, build_mixer
-from bgdebias.training.views import ClipViewAugmentation
+from bgdebias.training.views import view_augmentation
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def pretrain(
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
     optimizer = build_optimizer(config, recipe.query_encoder)
-    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=config.warmup_steps)
+    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps"))
     generator = torch.Generator().manual_seed(config.seed * 1000 + context.rank + 1)
     shuffle_generator = torch.Generator().manual_seed(config.seed + 7919)
     start_step = 0
@@ -248,12 +248,7 @@ def pretrain(
         if config.amp and device.type == "cuda"
         else nullcontext()
     )
-    augment = ClipViewAugmentation(
-        num_frames=require(config.num_frames, "num_frames"),
-        size=require(config.size, "size"),
-        stride=config.frame_stride,
-        jitter_p=config.jitter_p,
-    )
+    augment = view_augmentation(config)
     shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
     step = start_step
     last_checkpoint = latest_checkpoint(output_dir)

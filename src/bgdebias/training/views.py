@@ -14,6 +14,7 @@ from bgdebias.data.batch_transforms import (
 )
 from bgdebias.data.sampling import RandomClipSampler
 from bgdebias.data.transforms import NormalizeClip
+from bgdebias.training.config import PretrainConfig, require
 
 
 class ClipViewAugmentation(nn.Module):
@@ -83,3 +84,24 @@ class ClipViewAugmentation(nn.Module):
             view = self.grayscale(self.jitter(view, generator), generator)
             views.append(self.normalize(view) if self.normalize is not None else view)
         return tuple(views)
+
+
+def view_augmentation(config: PretrainConfig, *, num_views: int = 2) -> ClipViewAugmentation:
+    """The views a resolved :class:`PretrainConfig` asks for (frames, crop, flip, jitter).
+
+    Args:
+        config: A resolved configuration (see :meth:`PretrainConfig.resolved`).
+        num_views: 2 for MoCo, 1 for supervised training.
+
+    Returns:
+        The augmentation module.
+    """
+    return ClipViewAugmentation(
+        num_frames=require(config.num_frames, "num_frames"),
+        size=require(config.size, "size"),
+        stride=config.frame_stride,
+        scale=(config.min_crop_scale, 1.0),
+        flip_p=require(config.flip_p, "flip_p"),
+        jitter_p=config.jitter_p,
+        num_views=num_views,
+    )
