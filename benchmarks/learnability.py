@@ -83,7 +83,9 @@ def run(
     backbone = video_backbone(require(config.backbone, "backbone"))
     model = nn.ModuleDict({"backbone": backbone, "head": nn.Linear(backbone.embed_dim, 8)})
     optimizer = build_optimizer(config, model)
-    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps"))
+    scheduler = cosine_schedule(
+        optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps")
+    )
     augment = view_augmentation(config, num_views=1)
     test_length = len(next(iter(test_clips.values()))[1])
     train = make_stress_splits(

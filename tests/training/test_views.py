@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from bgdebias.data.transforms import KINETICS_MEAN
-from bgdebias.training.views import ClipViewAugmentation
+from bgdebias.training.config import PretrainConfig
+from bgdebias.training.views import ClipViewAugmentation, view_augmentation
 
 
 def _numbered_video(batch: int = 3, frames: int = 12, size: int = 16) -> torch.Tensor:
@@ -47,6 +48,20 @@ def test_two_views_share_the_flip_and_differ_otherwise() -> None:
     assert torch.equal(query_rising, key_rising)
     assert 0 < int(query_rising.sum()) < 16
     assert not torch.allclose(query, key)
+
+
+def test_config_views_never_flip_synthetic_videos_and_keep_large_crops() -> None:
+    ramp = torch.linspace(0, 1, 64).view(1, 1, 1, 1, 64).expand(64, 3, 12, 64, 64).contiguous()
+    config = PretrainConfig(jitter_p=0.0).resolved()
+    augment = view_augmentation(config)
+    assert augment.crop.scale == (0.8, 1.0)
+    for view in augment(ramp, torch.Generator().manual_seed(0)):
+        assert view.shape == (64, 3, 8, 64, 64)
+        assert bool((view[:, 0, 0, 32].diff().mean(dim=-1) > 0).all())  # never mirrored
+    video = PretrainConfig(dataset="ucf101", root="data", jitter_p=0.0, size=64).resolved()
+    (view,) = view_augmentation(video, num_views=1)(ramp, torch.Generator().manual_seed(0))
+    mirrored = int((view[:, 0, 0, 32].diff().mean(dim=-1) < 0).sum())
+    assert 16 < mirrored < 48  # flip_p 0.5 on real videos
 
 
 def test_crop_is_shared_by_all_frames_of_a_clip() -> None:

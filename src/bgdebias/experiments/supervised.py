@@ -37,7 +37,9 @@ def train_supervised(
         {"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)}
     )
     optimizer = build_optimizer(config, model)
-    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps"))
+    scheduler = cosine_schedule(
+        optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps")
+    )
     generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
     augment = view_augmentation(config, num_views=1)
     sampler = StepBatchSampler(

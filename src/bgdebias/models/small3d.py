@@ -75,9 +75,7 @@ class Small3DCNN(VideoBackbone):
             width = base_width * 2**index
             stages.append((f"layer{index + 1}", _block(width_in, width, temporal_stride), width))
             width_in = width
-        super().__init__(
-            stages, stage=stage, in_channels=in_channels, name="small3d", pool=pool
-        )
+        super().__init__(stages, stage=stage, in_channels=in_channels, name="small3d", pool=pool)
         self._init_weights(generator)
 
     @torch.no_grad()

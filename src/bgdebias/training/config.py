@@ -64,7 +64,8 @@ class PretrainConfig:
     datasets, and CPU-sized ones for the synthetic dataset (small 3D CNN, 8x64x64 clips,
     AdamW at 2e-3 after 20 warm-up steps, crops of at least 80 % of the frame, no flip:
     with these a supervised model learns the motions in 300 steps, see
-    ``docs/benchmarks/learnability.md``; SGD at lr 0.05 could not, even with labels). :meth:`resolved` fills them in; the run folder keeps the result.
+    ``docs/benchmarks/learnability.md``; SGD at lr 0.05 could not, even with labels).
+    :meth:`resolved` fills them in; the run folder keeps the result.
 
     The mixer's masks default to one per frame with Otsu's threshold (our reading): a
     fixed top-50% fraction (FAME's ``beta = 0.5``) marks half of every frame as foreground

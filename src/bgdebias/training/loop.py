@@ -206,7 +206,9 @@ def pretrain(
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
     optimizer = build_optimizer(config, recipe.query_encoder)
-    scheduler = cosine_schedule(optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps"))
+    scheduler = cosine_schedule(
+        optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps")
+    )
     generator = torch.Generator().manual_seed(config.seed * 1000 + context.rank + 1)
     shuffle_generator = torch.Generator().manual_seed(config.seed + 7919)
     start_step = 0
