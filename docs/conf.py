@@ -104,8 +104,6 @@ nitpick_ignore_regex = [
     (r"py:.*", rf"({_EXTERNAL_NAMES})"),
     (r"py:.*", rf"({_BUILTINS})"),
     (r"py:data", r"Ellipsis"),
-    # VideoClipDataset.root is an instance attribute its docstring does not document yet.
-    (r"py:attr", r"root"),
 ]
 
 # --- linkcheck: only internal links can be checked here (no network) -------------------

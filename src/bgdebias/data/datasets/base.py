@@ -142,6 +142,10 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
             and modification time; ``None`` (default) disables it.
         allow_symlink_escape: Accept videos that are symlinks resolving outside ``root``.
 
+    Attributes:
+        root: The dataset folder as given (a :class:`~pathlib.Path`, checked to exist);
+            every video path is relative to it.
+
     Raises:
         FileNotFoundError: If ``root``, an annotation file or a listed video is missing.
         ValueError: On a bad option, a malformed annotation or a path outside ``root``.
