@@ -45,6 +45,9 @@ class MethodRun:
         result: The stress-test numbers of its backbone.
         train_seconds: Wall time of training (0 for the random encoder).
         checkpoint: The last checkpoint, for pretraining methods.
+
+    Example:
+        See :func:`run_bias_comparison`, which returns them.
     """
 
     method: str
@@ -55,7 +58,22 @@ class MethodRun:
 
 
 class NormalizedEncoder(nn.Module):
-    """Clips in [0, 1] -> Kinetics normalisation -> backbone -> pooled features ``(B, D)``."""
+    """Clips in [0, 1] -> Kinetics normalisation -> backbone -> pooled features ``(B, D)``.
+
+    Args:
+        backbone: A :class:`~bgdebias.models.VideoBackbone` (or any module whose output
+            :class:`~bgdebias.evaluation.PooledFeatures` reads).
+
+    Shape:
+        clips ``(B, 3, T, H, W)`` in [0, 1] -> ``(B, D)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.models import Small3DCNN
+        >>> encoder = NormalizedEncoder(Small3DCNN(base_width=2)).eval()
+        >>> encoder(torch.rand(3, 3, 8, 32, 32)).shape
+        torch.Size([3, 16])
+    """
 
     def __init__(self, backbone: nn.Module) -> None:
         super().__init__()
@@ -90,6 +108,30 @@ def run_bias_comparison(
 
     Returns:
         One :class:`MethodRun` per method and seed, in order.
+
+    Example:
+        Two steps of plain MoCo against a random encoder, on tiny clips:
+
+        >>> import tempfile
+        >>> from bgdebias.evaluation import make_stress_splits
+        >>> from bgdebias.training import PretrainConfig
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> base = PretrainConfig(
+        ...     steps=2, size=32, batch_size=4, synthetic_videos=8, queue_size=8,
+        ...     hidden_dim=16, embed_dim=8, device="cpu",
+        ... )
+        >>> splits = make_stress_splits(train_length=16, test_length=8, size=32)
+        >>> runs = run_bias_comparison(
+        ...     ["moco", "random"], base=base, splits=splits, output_dir=folder.name,
+        ...     progress=False,
+        ... )
+        >>> [(run.method, run.seed) for run in runs]
+        [('moco', 0), ('random', 0)]
+        >>> 0.0 <= runs[0].result.independent_probe.conflicting <= 1.0
+        True
+        >>> sorted(runs_by_method(runs))
+        ['moco', 'random']
+        >>> folder.cleanup()
     """
     base = (base or PretrainConfig()).resolved()
     unknown = [m for m in methods if m not in METHODS and m not in REFERENCES]
@@ -145,7 +187,17 @@ def _run_one(
 
 
 def runs_by_method(runs: Sequence[MethodRun]) -> dict[str, list[Any]]:
-    """Group results by method (for :func:`~bgdebias.evaluation.format_results_table`)."""
+    """Group results by method (for :func:`~bgdebias.evaluation.format_results_table`).
+
+    Args:
+        runs: Runs of :func:`run_bias_comparison`.
+
+    Returns:
+        ``{method: [its BiasStressResult per seed]}`` in the order the methods first appear.
+
+    Example:
+        See :func:`run_bias_comparison`.
+    """
     grouped: dict[str, list[Any]] = {}
     for run in runs:
         grouped.setdefault(run.method, []).append(run.result)

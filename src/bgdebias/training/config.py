@@ -72,6 +72,19 @@ class PretrainConfig:
     when the actor is small, so the "mixed" clip keeps half of its own background (on the
     synthetic videos, mask IoU with the true sprite: 0.02 with ``beta = 0.5``, 0.66 with
     Otsu). ``--threshold fraction --beta 0.5`` restores FAME's choice.
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig
+        >>> config = PretrainConfig(method="moco", steps=50)
+        >>> config.lr is None, config.resolved().lr  # CPU-sized default for synthetic data
+        (True, 0.002)
+        >>> video = PretrainConfig(dataset="ucf101", root="/data/UCF-101").resolved()
+        >>> video.backbone, video.optimizer, video.lr, video.num_frames
+        ('r3d_18', 'sgd', 0.03, 16)
+        >>> PretrainConfig.from_dict({"methd": "moco"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown configuration keys ['methd']; allowed keys are [...]
     """
 
     # Method and loss.
@@ -239,7 +252,27 @@ def require(value: T | None, name: str) -> T:
 
 
 def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a JSON or YAML file holding one mapping."""
+    """Read a JSON or YAML file holding one mapping.
+
+    Args:
+        path: A ``.json``, ``.yaml`` or ``.yml`` file.
+
+    Returns:
+        The mapping.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: For another suffix or a file that does not hold a mapping.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = Path(folder) / "run.json"
+        ...     _ = path.write_text('{"method": "moco", "steps": 50}')
+        ...     read_mapping(path)
+        {'method': 'moco', 'steps': 50}
+    """
     source = Path(path)
     if not source.is_file():
         raise FileNotFoundError(f"configuration file not found: {source}")

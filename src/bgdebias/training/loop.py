@@ -46,6 +46,9 @@ class PretrainResult:
         checkpoint: The last checkpoint written.
         step: Number of optimisation steps done.
         interrupted: Whether a signal stopped the run before ``config.steps``.
+
+    Example:
+        See :func:`pretrain`, which returns one.
     """
 
     output_dir: Path
@@ -55,7 +58,22 @@ class PretrainResult:
 
 
 def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
-    """Assemble the model of a (resolved) configuration from the public blocks."""
+    """Assemble the model of a (resolved) configuration from the public blocks.
+
+    Args:
+        config: A resolved configuration (:meth:`PretrainConfig.resolved`).
+
+    Returns:
+        The recipe: query and key encoders, mixer (unless ``method="moco"``), loss, queues.
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig, build_recipe
+        >>> recipe = build_recipe(PretrainConfig(method="moco").resolved())
+        >>> recipe.mixer is None, recipe.query_encoder.backbone.name
+        (True, 'small3d')
+        >>> build_recipe(PretrainConfig().resolved()).mixer is not None  # method "full"
+        True
+    """
     use_mixer, hard_negative, micro, micro_on_mixed = config.parts
     backbone = video_backbone(require(config.backbone, "backbone"), stage=config.stage)
     encoder = DebiasEncoder(
@@ -191,6 +209,24 @@ def pretrain(
 
     Returns:
         A :class:`PretrainResult`.
+
+    Example:
+        A two-step run on tiny synthetic clips, then one more step resumed from its
+        checkpoint:
+
+        >>> import tempfile
+        >>> from bgdebias.training import PretrainConfig, pretrain
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> config = PretrainConfig(
+        ...     steps=3, size=32, batch_size=4, synthetic_videos=8, queue_size=8,
+        ...     hidden_dim=16, embed_dim=8, device="cpu", output_dir=folder.name,
+        ... )
+        >>> first = pretrain(config, progress=False, stop_at_step=2)
+        >>> first.step, first.interrupted, first.checkpoint.name
+        (2, True, 'checkpoint-00000002.pt')
+        >>> pretrain(config, progress=False, resume=True).step
+        3
+        >>> folder.cleanup()
     """
     config = config.resolved()
     batch_size = require(config.batch_size, "batch_size")
