@@ -52,6 +52,18 @@ class DecoupledClip:
         energy: Blurred motion energy normalised to [0, 1] per map. Shape: ``(B, 1, T, H, W)``.
         has_motion: ``False`` for clips in which nothing moves (all frames equal); their
             mask and energy are all zeros. Shape: ``(B,)``, bool.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import StaticDynamicDecoupler
+        >>> clip = torch.full((2, 3, 4, 16, 16), 0.5)  # grey scenes; clip 1 stays still
+        >>> for t in range(4):
+        ...     clip[0, :, t, 6:10, 3 * t : 3 * t + 4] = 1.0  # a square moving right
+        >>> out = StaticDynamicDecoupler(beta=0.25)(clip)
+        >>> out.has_motion.tolist(), out.static.unique().tolist()  # the median drops the square
+        ([True, False], [0.5])
+        >>> out.mask[1].sum().item(), bool(torch.equal(out.dynamic, clip * out.mask))
+        (0.0, True)
     """
 
     static: Tensor

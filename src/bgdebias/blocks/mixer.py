@@ -33,6 +33,17 @@ class MixedBatch:
         has_motion: Whether anything moves in each clip; without motion the background
             equals the clip, so it is no negative: pass ``has_motion`` as the loss's
             ``background_valid``. Shape: ``(B,)``, bool.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import SemiNegativePairMixer
+        >>> clips = torch.rand(3, 3, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> out = SemiNegativePairMixer(partner="roll")(clips)
+        >>> out.partner.tolist(), out.applied.tolist(), out.background.shape
+        ([1, 2, 0], [True, True, True], torch.Size([3, 3, 4, 16, 16]))
+        >>> expected = out.mask * clips + (1 - out.mask) * out.background[out.partner]
+        >>> bool(torch.allclose(out.mixed, expected))
+        True
     """
 
     mixed: Tensor

@@ -27,6 +27,17 @@ class MotionDecomposition:
             when nothing changes. Shape: ``(B, 1, H, W)``.
         step_maps: Unnormalised L2 norm over channels of each adjacent-frame difference.
             Shape: ``(B, T - 1, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import MotionAwareDecomposition
+        >>> features = torch.ones(2, 4, 3, 5, 5)  # clip 1: nothing changes
+        >>> features[0, :, 1, 2, 2] = 3.0  # clip 0: one place flashes at t = 1
+        >>> out = MotionAwareDecomposition()(features)
+        >>> out.step_maps[0, :, 2, 2].tolist(), out.saliency[0, 0, 2, 2].item()  # ||2 * 1_4||
+        ([4.0, 4.0], 1.0)
+        >>> round(out.dynamic[0, 0].item(), 4), out.saliency[1].sum().item()  # (1 + 3 + 1) / 3
+        (1.6667, 0.0)
     """
 
     dynamic: Tensor

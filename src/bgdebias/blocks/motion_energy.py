@@ -33,6 +33,16 @@ def gaussian_blur_maps(maps: Tensor, kernel_size: int) -> Tensor:
 
     Shape:
         maps: ``(N, H, W)``; returns ``(N, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> impulse = torch.zeros(1, 9, 9)
+        >>> impulse[0, 4, 4] = 1.0
+        >>> blurred = gaussian_blur_maps(impulse, 3)  # sigma = 1
+        >>> blurred.shape, round(blurred.sum().item(), 4), round(blurred[0, 4, 4].item(), 4)
+        (torch.Size([1, 9, 9]), 1.0, 0.2042)
+        >>> bool(torch.equal(gaussian_blur_maps(impulse, 1), impulse))
+        True
     """
     if kernel_size == 1:
         return maps
@@ -52,6 +62,12 @@ def minmax_normalize_maps(maps: Tensor) -> Tensor:
 
     Shape:
         maps: ``(N, H, W)``; returns ``(N, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> maps = torch.tensor([[[2.0, 4.0], [6.0, 10.0]], [[3.0, 3.0], [3.0, 3.0]]])
+        >>> minmax_normalize_maps(maps).tolist()  # (x - 2) / 8; the constant map gives zeros
+        [[[0.0, 0.25], [0.5, 1.0]], [[0.0, 0.0], [0.0, 0.0]]]
     """
     flat = maps.flatten(1)
     low = flat.amin(dim=1, keepdim=True)
@@ -66,6 +82,14 @@ def frame_difference_energy(clip: Tensor) -> Tensor:
 
     Shape:
         clip: ``(B, C, T, H, W)`` with ``T >= 2``; returns ``(B, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> clip = torch.zeros(1, 3, 3, 4, 4)
+        >>> clip[:, :, 2:, 0, 0] = 1.0  # one pixel switches on at t = 2 and stays on
+        >>> energy = frame_difference_energy(clip)
+        >>> energy.shape, energy[0, 0, 0].item(), energy[0, 1, 1].item()  # (0 + 1) / 2 steps
+        (torch.Size([1, 4, 4]), 0.5, 0.0)
     """
     return (clip[:, :, 1:] - clip[:, :, :-1]).abs().mean(dim=(1, 2))
 
@@ -75,6 +99,14 @@ def static_residual_energy(clip: Tensor, static_frame: Tensor) -> Tensor:
 
     Shape:
         clip: ``(B, C, T, H, W)``; static_frame: ``(B, C, 1, H, W)``; returns ``(B, T, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> clip = torch.zeros(1, 3, 2, 4, 4)
+        >>> clip[0, 0, 1, 2, 2] = 0.9  # the red channel of one pixel changes in frame 1
+        >>> energy = static_residual_energy(clip, torch.zeros(1, 3, 1, 4, 4))
+        >>> energy.shape, round(energy[0, 1, 2, 2].item(), 4), energy[0, 0].sum().item()  # 0.9 / 3
+        (torch.Size([1, 2, 4, 4]), 0.3, 0.0)
     """
     return (clip - static_frame).abs().mean(dim=1)
 
@@ -87,6 +119,17 @@ def top_fraction_mask(energy: Tensor, beta: float) -> Tensor:
 
     Shape:
         energy: ``(N, H, W)``; returns ``(N, H, W)`` with values in {0, 1}.
+
+    Example:
+        >>> import torch
+        >>> energy = torch.rand(2, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> mask = top_fraction_mask(energy, 0.25)
+        >>> mask.shape, mask.sum(dim=(1, 2)).tolist()  # round(0.25 * 64) = 16 pixels per map
+        (torch.Size([2, 8, 8]), [16.0, 16.0])
+        >>> bool(energy[0][mask[0] == 1].min() > energy[0][mask[0] == 0].max())
+        True
+        >>> top_fraction_mask(torch.ones(1, 4, 4), 0.25).sum().item()  # no motion: empty
+        0.0
     """
     flat = energy.flatten(1)
     count = max(1, min(flat.shape[1], round(beta * flat.shape[1])))
@@ -100,6 +143,15 @@ def quantile_soft_mask(energy: Tensor, beta: float, temperature: float) -> Tenso
 
     Shape:
         energy: ``(N, H, W)`` normalised to [0, 1]; returns ``(N, H, W)`` in [0, 1].
+
+    Example:
+        >>> import torch
+        >>> energy = torch.linspace(0, 1, 16).view(1, 4, 4)  # q = 0.75 quantile = 0.75
+        >>> soft = quantile_soft_mask(energy, 0.25, temperature=0.05)
+        >>> soft.shape, (soft > 0.5).float().mean().item()  # the top quarter is above 0.5
+        (torch.Size([1, 4, 4]), 0.25)
+        >>> round(soft[0, 0, 0].item(), 3), round(soft[0, 3, 3].item(), 3)  # sigmoid(-15), (5)
+        (0.0, 0.993)
     """
     flat = energy.flatten(1)
     threshold = torch.quantile(flat.float(), 1.0 - beta, dim=1, keepdim=True).to(flat.dtype)
@@ -117,6 +169,16 @@ def otsu_threshold(energy: Tensor, bins: int = 256) -> Tensor:
 
     Shape:
         energy: ``(N, H, W)`` with values in [0, 1]; returns ``(N, 1)``.
+
+    Example:
+        >>> import torch
+        >>> energy = torch.full((1, 8, 8), 0.1)
+        >>> energy[0, :2] = 0.9  # a bright quarter on a dim background
+        >>> threshold = otsu_threshold(energy)
+        >>> threshold.shape, bool(0.1 < threshold.item() < 0.9)
+        (torch.Size([1, 1]), True)
+        >>> (energy > threshold).float().mean().item()  # the bright quarter is foreground
+        0.25
     """
     flat = energy.flatten(1).double().clamp(0.0, 1.0)
     index = (flat * (bins - 1)).round().long()
@@ -143,6 +205,13 @@ def otsu_mask(energy: Tensor, *, soft: bool = False, temperature: float = 0.05) 
 
     Shape:
         energy: ``(N, H, W)`` normalised to [0, 1]; returns ``(N, H, W)`` in [0, 1].
+
+    Example:
+        >>> import torch
+        >>> energy = torch.zeros(1, 20, 20)
+        >>> energy[0, :4, :5] = 1.0  # an actor on 20 of 400 pixels
+        >>> round(otsu_mask(energy).mean().item(), 4), top_fraction_mask(energy, 0.5).mean().item()
+        (0.05, 0.5)
     """
     flat = energy.flatten(1)
     threshold = otsu_threshold(energy)

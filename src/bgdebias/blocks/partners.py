@@ -60,6 +60,14 @@ def choose_partners(
 
     Shape:
         Returns ``(n,)``, int64, with no fixed point.
+
+    Example:
+        >>> import torch
+        >>> choose_partners(4, "roll").tolist()  # clip i borrows from clip i + 1
+        [1, 2, 3, 0]
+        >>> p = choose_partners(4, "derangement", generator=torch.Generator().manual_seed(0))
+        >>> sorted(p.tolist()), bool((p != torch.arange(4)).all())
+        ([0, 1, 2, 3], True)
     """
     check_choice(mode, "partner", ("derangement", "roll"))
     if mode == "roll":

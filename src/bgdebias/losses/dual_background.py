@@ -22,6 +22,16 @@ class DualBackgroundLossOutput:
         micro: Micro-bias term on the saliency-pooled embeddings. Scalar.
 
     Terms whose weight is zero are not computed and reported as zero.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import DualBackgroundLoss
+        >>> q, k, m = torch.randn(3, 4, 16, generator=torch.Generator().manual_seed(0)).unbind(0)
+        >>> out = DualBackgroundLoss(w_wide=0.5, w_micro=0.0)(q, k, mixed_key=m)
+        >>> out.total.shape, out.micro.item()  # a scalar; the switched-off term is zero
+        (torch.Size([]), 0.0)
+        >>> bool(torch.isclose(out.total, out.static + 0.5 * out.wide))
+        True
     """
 
     total: Tensor

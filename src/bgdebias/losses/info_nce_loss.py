@@ -88,6 +88,15 @@ class InfoNCELoss(nn.Module):
 
     Shape:
         query, positive_key: ``(B, D)``; negatives: ``(K, D)``; output: scalar or ``(B,)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import InfoNCELoss
+        >>> loss = InfoNCELoss(temperature=1.0, reduction="none")
+        >>> q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+        >>> queue = torch.tensor([[0.0, 1.0], [-1.0, 0.0]])
+        >>> [round(v, 4) for v in loss(q, q, queue).tolist()]  # log(1 + e^-1 + e^-2), log(2 + e^-1)
+        [0.4076, 0.862]
     """
 
     def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:

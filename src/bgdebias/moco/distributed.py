@@ -10,7 +10,13 @@ from bgdebias._validation import check_tensor
 
 
 def is_distributed() -> bool:
-    """Whether a process group with more than one process is initialised."""
+    """Whether a process group with more than one process is initialised.
+
+    Example:
+        >>> from bgdebias.moco import is_distributed
+        >>> is_distributed()  # a plain process (or a group of one): nothing to gather
+        False
+    """
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
@@ -36,6 +42,14 @@ def concat_all_gather(tensor: Tensor) -> Tensor:
 
     Shape:
         ``(N, ...)`` -> ``(N_0 + N_1 + ... + N_{world_size - 1}, ...)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.moco import concat_all_gather
+        >>> keys = torch.zeros(4, 8)
+        >>> gathered = concat_all_gather(keys)  # not distributed: the input itself comes back
+        >>> gathered.shape, gathered is keys
+        (torch.Size([4, 8]), True)
     """
     check_tensor(tensor, "tensor")
     if tensor.ndim == 0:

@@ -24,6 +24,15 @@ class ProjectionHead(nn.Module):
 
     Shape:
         ``(B, in_dim)`` -> ``(B, out_dim)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.moco import ProjectionHead
+        >>> head = ProjectionHead(256, hidden_dim=64, out_dim=16)
+        >>> head(torch.zeros(4, 256)).shape
+        torch.Size([4, 16])
+        >>> [type(m).__name__ for m in ProjectionHead(256, 64, 16, batch_norm=True).layers]
+        ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     """
 
     def __init__(

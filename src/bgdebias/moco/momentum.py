@@ -28,6 +28,16 @@ def momentum_copy(module: ModuleT) -> ModuleT:
 
     Returns:
         An independent copy whose parameters have ``requires_grad=False``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.moco import momentum_copy
+        >>> online = torch.nn.Linear(4, 2)
+        >>> target = momentum_copy(online)
+        >>> bool(torch.equal(target.weight, online.weight)), target.weight is online.weight
+        (True, False)
+        >>> any(p.requires_grad for p in target.parameters()), target.training  # frozen, train
+        (False, True)
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"`module` must be an nn.Module, got {type(module).__name__}")
@@ -62,6 +72,17 @@ def update_momentum(
         target: The momentum encoder (the key encoder), updated in place.
         momentum: ``m`` in [0, 1]; 1 leaves ``target`` unchanged, 0 copies ``online``.
         buffers: What happens to ``target``'s buffers: ``"keep"`` or ``"copy"``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.moco import momentum_copy, update_momentum
+        >>> online = torch.nn.Linear(3, 2)
+        >>> target = momentum_copy(online)
+        >>> with torch.no_grad():
+        ...     _ = online.weight.add_(1.0)  # a training step moves the online weights by 1
+        >>> update_momentum(online, target, momentum=0.9)
+        >>> round((online.weight - target.weight).mean().item(), 4)  # target moved 1 - 0.9 of it
+        0.9
     """
     for name, value in (("online", online), ("target", target)):
         if not isinstance(value, nn.Module):
@@ -97,6 +118,11 @@ def cosine_momentum(
 
     Returns:
         The momentum for this step.
+
+    Example:
+        >>> from bgdebias.moco import cosine_momentum
+        >>> [round(cosine_momentum(step, 100), 6) for step in (0, 50, 100, 200)]
+        [0.999, 0.9995, 1.0, 1.0]
     """
     step = check_int(step, "step", minimum=0)
     total_steps = check_int(total_steps, "total_steps", minimum=1)

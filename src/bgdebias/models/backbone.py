@@ -45,6 +45,22 @@ class VideoBackbone(nn.Module):
     Shape:
         clip ``(B, in_channels, T, H, W)`` -> ``features (B, C_s, T_s, H_s, W_s)``,
         ``pooled (B, D)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.models import VideoBackbone
+        >>> stages = [
+        ...     ("stem", torch.nn.Conv3d(3, 8, 3, stride=(1, 2, 2), padding=1), 8),
+        ...     ("layer1", torch.nn.Conv3d(8, 16, 3, stride=2, padding=1), 16),
+        ... ]
+        >>> backbone = VideoBackbone(stages, stage="stem", name="tiny")
+        >>> clip = torch.rand(2, 3, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> out = backbone(clip)
+        >>> out.features.shape, out.pooled.shape
+        (torch.Size([2, 8, 4, 8, 8]), torch.Size([2, 16]))
+        >>> last = backbone.forward_stages(clip)["layer1"]  # pooled: mean of the last stage
+        >>> bool(torch.allclose(out.pooled, last.mean(dim=(2, 3, 4))))
+        True
     """
 
     def __init__(

@@ -56,6 +56,16 @@ class Small3DCNN(VideoBackbone):
     Shape:
         clip ``(B, in_channels, T, H, W)`` -> ``features (B, C_s, T_s, H_s, W_s)``,
         ``pooled (B, 8 * base_width)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.models import Small3DCNN
+        >>> model = Small3DCNN(base_width=4, generator=torch.Generator().manual_seed(0))
+        >>> maps = model.forward_stages(torch.zeros(1, 3, 8, 16, 16))
+        >>> [tuple(m.shape[1:3]) for m in maps.values()]  # (C_s, T_s): T_s >= 2 at every stage
+        [(4, 8), (8, 4), (16, 4), (32, 2)]
+        >>> model.embed_dim  # size of pooled: 8 * base_width
+        32
     """
 
     def __init__(

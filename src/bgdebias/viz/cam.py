@@ -47,6 +47,18 @@ def class_activation_map(
         TypeError: non-tensor or non-float ``features``/``weight``, non-integer
             ``class_index``.
         ValueError: wrong shapes, ``C`` mismatch or ``class_index`` outside ``[0, K)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import class_activation_map
+        >>> features = torch.zeros(1, 2, 1, 2, 2)  # (B, C, T', H', W')
+        >>> features[0, 0, 0, 0, 0] = 1.0  # channel 0 fires top left
+        >>> features[0, 1, 0, 1, 1] = 2.0  # channel 1 fires bottom right
+        >>> weight = torch.tensor([[1.0, -1.0], [0.0, 1.0]])  # class 0: ch0 - ch1; class 1: ch1
+        >>> class_activation_map(features, weight, 0, normalize=False)[0, 0].tolist()  # ReLU
+        [[1.0, 0.0], [0.0, 0.0]]
+        >>> class_activation_map(features, weight, 1)[0, 0].tolist()  # 2 / 2 after normalising
+        [[0.0, 0.0], [0.0, 1.0]]
     """
     _check_features(features)
     check_tensor(weight, "weight")
@@ -80,6 +92,17 @@ def activation_norm_map(features: Tensor, *, normalize: bool = True) -> Tensor:
     Raises:
         TypeError: ``features`` is not a float tensor.
         ValueError: ``features`` is not 5D.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import activation_norm_map
+        >>> features = torch.zeros(1, 2, 1, 1, 2)  # (B, C, T', H', W'): two places
+        >>> features[0, :, 0, 0, 0] = torch.tensor([3.0, 4.0])  # norm 5
+        >>> features[0, :, 0, 0, 1] = torch.tensor([0.0, 2.5])  # norm 2.5
+        >>> activation_norm_map(features, normalize=False).shape
+        torch.Size([1, 1, 1, 2])
+        >>> activation_norm_map(features)[0, 0, 0].tolist()  # divided by the maximum, 5
+        [1.0, 0.5]
     """
     _check_features(features)
     with torch.no_grad():
@@ -117,6 +140,17 @@ def grad_cam(
     Raises:
         TypeError: non-tensor or non-float ``features``, non-tensor ``score``.
         ValueError: wrong shapes, or ``score`` does not depend on ``features``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import class_activation_map, grad_cam
+        >>> g = torch.Generator().manual_seed(0)
+        >>> features = torch.rand(2, 8, 2, 4, 4, generator=g).requires_grad_()
+        >>> weight = torch.randn(3, 8, generator=g)  # a linear classifier on pooled features
+        >>> logits = features.mean(dim=(2, 3, 4)) @ weight.T
+        >>> maps = grad_cam(features, logits[:, 1])
+        >>> maps.shape, bool(torch.allclose(maps, class_activation_map(features, weight, 1)))
+        (torch.Size([2, 2, 4, 4]), True)
     """
     _check_features(features)
     check_tensor(score, "score")

@@ -60,6 +60,14 @@ def colormap_lut(colormap: ColormapName = "viridis") -> npt.NDArray[np.uint8]:
 
     Raises:
         ValueError: ``colormap`` is unknown.
+
+    Example:
+        >>> from bgdebias.viz import colormap_lut
+        >>> lut = colormap_lut("viridis")
+        >>> lut.shape, lut.dtype, lut.flags.writeable
+        ((256, 3), dtype('uint8'), False)
+        >>> lut[0].tolist(), lut[255].tolist()  # dark purple to yellow
+        ([68, 1, 84], [253, 231, 37])
     """
     return _lut(check_choice(colormap, "colormap", COLORMAPS))
 
@@ -77,6 +85,14 @@ def apply_colormap(
 
     Returns:
         RGB colours. Shape: ``(*, 3)``, uint8.
+
+    Example:
+        >>> import numpy as np
+        >>> from bgdebias.viz import apply_colormap
+        >>> apply_colormap(np.zeros((2, 4, 5))).shape
+        (2, 4, 5, 3)
+        >>> apply_colormap(np.array([0.0, 0.5, 2.0, np.nan]), "gray").tolist()  # 2 clipped to 1
+        [[0, 0, 0], [128, 128, 128], [255, 255, 255], [0, 0, 0]]
     """
     lut = colormap_lut(colormap)
     scaled = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)

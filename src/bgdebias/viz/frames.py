@@ -41,6 +41,17 @@ def clip_to_frames(
         TypeError: ``clip`` is not a float tensor.
         ValueError: ``clip`` is not 4D with 1 or 3 channels, or ``mean``/``std`` do not
             match its channels.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import clip_to_frames
+        >>> clip = torch.full((3, 2, 4, 4), 0.5)  # (C, T, H, W)
+        >>> frames = clip_to_frames(clip)
+        >>> frames.shape, frames.dtype, int(frames[0, 0, 0, 0])  # round(0.5 * 255)
+        ((2, 4, 4, 3), dtype('uint8'), 128)
+        >>> normalised = (clip - 0.5) / 0.25  # all zeros; mean and std undo it
+        >>> int(clip_to_frames(normalised, mean=[0.5] * 3, std=[0.25] * 3)[0, 0, 0, 0])
+        128
     """
     check_tensor(clip, "clip")
     check_ndim(clip, "clip", 4, "(C, T, H, W)")

@@ -41,6 +41,20 @@ def save_gif(
     Raises:
         TypeError: ``frames`` is not uint8, or ``fps``/``loop`` have the wrong type.
         ValueError: ``frames`` is not ``(T, H, W, 3)``, ``fps <= 0`` or ``loop < 0``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from bgdebias.viz import save_gif
+        >>> frames = np.zeros((3, 4, 4, 3), np.uint8)
+        >>> frames[1] = 255  # black, white, black
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = save_gif(frames, Path(folder) / "clip.gif", fps=10)
+        ...     with Image.open(path) as gif:
+        ...         gif.n_frames, gif.info["duration"], gif.info["loop"]  # 100 ms, loops forever
+        (3, 100, 0)
     """
     pixels = as_uint8_array(frames, "frames", 4, "(T, H, W, 3)")
     rate = check_positive(fps, "fps")

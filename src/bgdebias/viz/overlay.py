@@ -57,6 +57,16 @@ def fit_heat(
         TypeError: ``heat`` is not a real-valued tensor or array.
         ValueError: wrong ndim, non-finite values, unknown ``normalize``, a bad ``size``,
             ``frames`` or ``value_range``, or a ``T'`` that cannot be matched to ``frames``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import fit_heat
+        >>> heat = torch.tensor([[[0.0, 2.0]], [[4.0, 8.0]]])  # T' = 2 maps of 1 x 2
+        >>> unit = fit_heat(heat, size=(1, 2), frames=4)  # one scale: x / 8
+        >>> unit.shape, unit[:, 0, 1].tolist()  # each map covers 2 consecutive frames
+        ((4, 1, 2), [0.25, 0.25, 1.0, 1.0])
+        >>> fit_heat(heat, size=(1, 2), normalize="none", value_range=(0.0, 4.0))[:, 0, 1].tolist()
+        [0.5, 1.0]
     """
     maps = as_maps(heat, "heat", _HEAT_LAYOUTS)
     mode = check_choice(normalize, "normalize", ("clip", "frame", "none"))
@@ -100,6 +110,16 @@ def colorize(
 
     Returns:
         Coloured maps. Shape: ``(T', H, W, 3)``, uint8.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import colorize
+        >>> heat = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+        >>> grey = colorize(heat, colormap="gray")  # min-max: 0, 1/3, 2/3, 1
+        >>> grey.shape, grey[0, :, :, 0].tolist()
+        ((1, 2, 2, 3), [[0, 85], [170, 255]])
+        >>> colorize(heat, size=(8, 8)).shape  # resized bilinearly
+        (1, 8, 8, 3)
     """
     check_choice(colormap, "colormap", COLORMAPS)
     if size is None:
@@ -153,6 +173,19 @@ def overlay(
             real-valued, or ``alpha`` is not a number.
         ValueError: wrong shapes, ``T'`` that does not match ``T``, ``alpha`` outside
             [0, 1], an unknown ``colormap`` or ``normalize``, non-finite heat.
+
+    Example:
+        >>> import numpy as np
+        >>> import torch
+        >>> from bgdebias.viz import overlay
+        >>> frames = np.full((2, 4, 4, 3), 100, np.uint8)
+        >>> heat = torch.zeros(4, 4)
+        >>> heat[0, 0] = 1.0  # one hot pixel
+        >>> out = overlay(frames, heat, alpha=0.5, colormap="gray")
+        >>> out.shape, int(out[1, 0, 0, 0]), int(out[1, 3, 3, 0])  # (100 + 255) / 2, 100 / 2
+        ((2, 4, 4, 3), 178, 50)
+        >>> int(overlay(frames, heat, colormap="gray", alpha_by_heat=True)[1, 3, 3, 0])  # clear
+        100
     """
     opacity = check_unit(alpha, "alpha")
     check_choice(colormap, "colormap", COLORMAPS)

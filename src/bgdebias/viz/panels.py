@@ -42,6 +42,22 @@ class Panel:
         animation: One frame per time step: frame ``t`` of every row, stacked top to bottom
             and labelled; rows shorter than ``T = max(T_r)`` show the background colour.
             Shape: ``(T, H_anim, W_anim, 3)``, uint8.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import torch
+        >>> from bgdebias import StaticDynamicDecoupler
+        >>> from bgdebias.viz import decoupler_panel
+        >>> clip = torch.rand(1, 3, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> panel = decoupler_panel(clip, StaticDynamicDecoupler()(clip))
+        >>> panel.labels, len(panel.rows), panel.animation.shape[0]  # 4 views, T = 4 steps
+        (('clip', 'mask', 'static', 'dynamic'), 4, 4)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     png = panel.save_png(Path(folder) / "panel.png")
+        ...     gif = panel.save_gif(Path(folder) / "panel.gif", fps=4)
+        ...     sorted(path.name for path in Path(folder).iterdir())
+        ['panel.gif', 'panel.png']
     """
 
     rows: tuple[npt.NDArray[np.uint8], ...]
@@ -70,6 +86,16 @@ def build_panel(
 
     Returns:
         The panel with its strip and its animation.
+
+    Example:
+        >>> import numpy as np
+        >>> from bgdebias.viz import build_panel
+        >>> rows = [np.zeros((3, 8, 8, 3), np.uint8), np.full((2, 8, 8, 3), 128, np.uint8)]
+        >>> panel = build_panel(rows, ["three", "two"], gap=2)
+        >>> panel.image.shape[0], panel.animation.shape[:2]  # 2 rows of 8 px + a gap; T = 3
+        (18, (3, 18))
+        >>> int(panel.animation[1, 10:, -8:].min()), int(panel.animation[2, 10:, -8:].min())
+        (128, 255)
     """
     image = frame_strip(rows, labels=labels, gap=gap, background=_BACKGROUND)
     rows = [as_uint8_array(row, f"rows[{i}]", 4, "(T, H, W, 3)") for i, row in enumerate(rows)]
@@ -120,6 +146,17 @@ def decoupler_panel(
 
     Returns:
         A :class:`Panel` with 4 rows of ``T`` frames.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import StaticDynamicDecoupler
+        >>> from bgdebias.viz import clip_to_frames, decoupler_panel
+        >>> clip = torch.rand(2, 3, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> panel = decoupler_panel(clip, StaticDynamicDecoupler()(clip), index=1)
+        >>> panel.labels, panel.image.shape[0]  # 4 rows of 16 px + 3 gaps of 2
+        (('clip', 'mask', 'static', 'dynamic'), 70)
+        >>> bool((panel.rows[0] == clip_to_frames(clip[1])).all())  # row 0: clip 1 as it is
+        True
     """
     if not isinstance(decoupled, DecoupledClip):
         raise TypeError(f"`decoupled` must be a DecoupledClip, got {type(decoupled).__name__}")
@@ -167,6 +204,15 @@ def mixer_panel(
 
     Returns:
         A :class:`Panel` with 4 rows of ``T`` frames.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import SemiNegativePairMixer
+        >>> from bgdebias.viz import mixer_panel
+        >>> clips = torch.rand(3, 3, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> panel = mixer_panel(clips, SemiNegativePairMixer(partner="roll")(clips), index=2)
+        >>> panel.labels, panel.rows[2].shape  # clip 2's actor on clip 0's scene
+        (('clip 2', 'partner 0', 'mixed', 'background'), (4, 16, 16, 3))
     """
     if not isinstance(mixed_batch, MixedBatch):
         raise TypeError(f"`mixed_batch` must be a MixedBatch, got {type(mixed_batch).__name__}")
@@ -210,6 +256,17 @@ def saliency_panel(
 
     Returns:
         A :class:`Panel` with rows of ``T``, ``T`` and ``T' - 1`` frames.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias import MotionAwareDecomposition
+        >>> from bgdebias.viz import saliency_panel
+        >>> g = torch.Generator().manual_seed(0)
+        >>> clip = torch.rand(1, 3, 8, 16, 16, generator=g)
+        >>> features = torch.randn(1, 4, 4, 4, 4, generator=g)  # a backbone stage, T' = 4
+        >>> panel = saliency_panel(clip, MotionAwareDecomposition()(features))
+        >>> panel.labels, [row.shape[0] for row in panel.rows]  # T, T and T' - 1 frames
+        (('clip', 'saliency', 'steps'), [8, 8, 3])
     """
     if not isinstance(decomposition, MotionDecomposition):
         raise TypeError(
@@ -261,6 +318,16 @@ def cam_panel(
 
     Returns:
         A :class:`Panel` with rows of ``T``, ``T`` and ``T'`` frames.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.viz import activation_norm_map, cam_panel
+        >>> g = torch.Generator().manual_seed(0)
+        >>> clip = torch.rand(2, 3, 8, 16, 16, generator=g)
+        >>> cam = activation_norm_map(torch.randn(2, 4, 4, 4, 4, generator=g))  # (B, T', H', W')
+        >>> panel = cam_panel(clip, cam, index=1)
+        >>> panel.labels, [row.shape[0] for row in panel.rows]  # each of T' = 4 maps on 2 frames
+        (('clip', 'CAM overlay', 'CAM'), [8, 8, 4])
     """
     batch, i = _batched_clip(clip, index)
     maps = as_maps(cam, "cam", {3: "(T', H', W')", 4: "(B, T', H', W')"})

@@ -49,6 +49,16 @@ def frame_strip(
         TypeError: a row is not uint8, or a label is not a string.
         ValueError: no rows, rows of different frame sizes, a wrong number of labels,
             or a bad ``gap``/``background``.
+
+    Example:
+        >>> import numpy as np
+        >>> from bgdebias.viz import frame_strip
+        >>> rows = [np.zeros((3, 4, 5, 3), np.uint8), np.zeros((2, 4, 5, 3), np.uint8)]
+        >>> strip = frame_strip(rows, gap=1)
+        >>> strip.shape  # (2 * 4 + 1, 3 * 5 + 2 * 1, 3)
+        (9, 17, 3)
+        >>> int(strip[0, 0, 0]), int(strip[0, 5, 0]), int(strip[5, 14, 0])  # frame, gap, no frame
+        (0, 255, 255)
     """
     frames = _check_rows(rows)
     spacing = check_int(gap, "gap", minimum=0)
@@ -93,6 +103,19 @@ def save_png(image: npt.NDArray[np.uint8], path: str | os.PathLike[str]) -> Path
     Raises:
         TypeError: ``image`` is not uint8 or ``path`` is not path-like.
         ValueError: ``image`` is not ``(H, W, 3)``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from bgdebias.viz import save_png
+        >>> image = np.zeros((4, 6, 3), np.uint8)  # (H, W, 3)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = save_png(image, Path(folder) / "figures" / "strip.png")  # makes figures/
+        ...     with Image.open(path) as png:
+        ...         png.size, png.mode  # (W, H)
+        ((6, 4), 'RGB')
     """
     pixels = as_uint8_array(image, "image", 3, "(H, W, 3)")
     picture = Image.fromarray(np.ascontiguousarray(pixels))
