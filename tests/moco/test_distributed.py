@@ -11,10 +11,13 @@ import torch.multiprocessing as mp
 from bgdebias.moco import concat_all_gather, is_distributed
 
 
-def test_gather_is_the_identity_outside_a_process_group() -> None:
+def test_gather_is_the_identity_outside_a_process_group_and_carries_no_gradient() -> None:
     assert not is_distributed()
-    keys = torch.randn(3, 4)
-    assert concat_all_gather(keys) is keys
+    keys = torch.randn(3, 4, requires_grad=True)
+    gathered = concat_all_gather(keys)
+    assert torch.equal(gathered, keys)
+    assert not gathered.requires_grad
+    assert gathered.data_ptr() == keys.data_ptr()  # no copy
 
 
 def test_gather_rejects_scalars() -> None:

@@ -31,8 +31,8 @@ def concat_all_gather(tensor: Tensor) -> Tensor:
     and every rank must call it (it is a collective operation).
 
     Outside a distributed run (``torch.distributed`` unavailable, not initialised, or world
-    size 1) the input is returned unchanged. The result carries no gradient (like MoCo's
-    ``concat_all_gather``): use it for keys, never for queries.
+    size 1) the input comes back detached (same storage, no copy). The result never carries
+    a gradient (like MoCo's ``concat_all_gather``): use it for keys, never for queries.
 
     Args:
         tensor: This rank's rows. With NCCL it must live on this rank's GPU.
@@ -46,16 +46,16 @@ def concat_all_gather(tensor: Tensor) -> Tensor:
     Example:
         >>> import torch
         >>> from bgdebias.moco import concat_all_gather
-        >>> keys = torch.zeros(4, 8)
-        >>> gathered = concat_all_gather(keys)  # not distributed: the input itself comes back
-        >>> gathered.shape, gathered is keys
-        (torch.Size([4, 8]), True)
+        >>> keys = torch.zeros(4, 8, requires_grad=True)
+        >>> gathered = concat_all_gather(keys)  # not distributed: the input, detached
+        >>> gathered.shape, gathered.requires_grad, gathered.data_ptr() == keys.data_ptr()
+        (torch.Size([4, 8]), False, True)
     """
     check_tensor(tensor, "tensor")
     if tensor.ndim == 0:
         raise ValueError("`tensor` must have at least 1 dimension (the rows to gather), got 0D")
     if not is_distributed():
-        return tensor
+        return tensor.detach()
     world_size = dist.get_world_size()
     local = tensor.detach().contiguous()
     count = torch.tensor([local.shape[0]], dtype=torch.long, device=local.device)
