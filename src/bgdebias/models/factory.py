@@ -73,9 +73,9 @@ def video_backbone(
     Example:
         >>> import torch
         >>> backbone = video_backbone("r3d_18", stage="layer3")
-        >>> out = backbone(torch.randn(2, 3, 8, 112, 112))
-        >>> out.features.shape, out.pooled.shape
-        (torch.Size([2, 256, 2, 14, 14]), torch.Size([2, 512]))
+        >>> out = backbone(torch.randn(1, 3, 8, 32, 32))
+        >>> out.features.shape, out.pooled.shape  # 112 px would give 14 x 14 at layer3
+        (torch.Size([1, 256, 2, 4, 4]), torch.Size([1, 512]))
     """
     check_choice(name, "name", BACKBONE_STAGES)
     if stage is not None:
