@@ -250,7 +250,7 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """Video files relative to :attr:`root`, in index order."""
+        """Video files relative to :attr:`~bgdebias.data.VideoClipDataset.root`, in index order."""
         return self._index.paths
 
     @property
