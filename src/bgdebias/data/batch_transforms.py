@@ -90,6 +90,15 @@ class CropParams:
         left: First column. Shape: ``(B,)``, int64.
         height: Box height. Shape: ``(B,)``, int64.
         width: Box width. Shape: ``(B,)``, int64.
+
+    Example:
+        >>> import torch
+        >>> crop = RandomResizedCropClip(16, scale=(0.25, 0.25), ratio=(1.0, 1.0))
+        >>> params = crop.sample_params(3, 32, 32, generator=torch.Generator().manual_seed(0))
+        >>> params.height.tolist(), params.width.tolist()  # a quarter of 32 x 32, square
+        ([16, 16, 16], [16, 16, 16])
+        >>> bool(((params.top + params.height <= 32) & (params.left + params.width <= 32)).all())
+        True
     """
 
     top: Tensor
@@ -114,6 +123,18 @@ class RandomResizedCropClip(nn.Module):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in; ``(..., C, T, size[0], size[1])`` out.
+
+    Example:
+        >>> import torch
+        >>> crop = RandomResizedCropClip(16)
+        >>> frame = torch.rand(2, 3, 1, 40, 48, generator=torch.Generator().manual_seed(0))
+        >>> clips = frame.expand(2, 3, 4, 40, 48)  # 2 clips of 4 equal frames each
+        >>> out = crop(clips, generator=torch.Generator().manual_seed(0))
+        >>> out.shape, bool((out == out[:, :, :1]).all())  # one box per clip, on every frame
+        (torch.Size([2, 3, 4, 16, 16]), True)
+        >>> params = crop.sample_params(2, 40, 48, generator=torch.Generator().manual_seed(0))
+        >>> torch.equal(crop.apply_params(clips, params), out)  # forward = sample + apply
+        True
     """
 
     def __init__(
@@ -236,6 +257,16 @@ class RandomHorizontalFlipClip(_RandomSwitch):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out, any dtype.
+
+    Example:
+        >>> import torch
+        >>> flip = RandomHorizontalFlipClip(p=0.5)
+        >>> flipped = flip.sample_params(4, generator=torch.Generator().manual_seed(0))
+        >>> flipped.tolist()  # drawn per clip
+        [True, False, True, True]
+        >>> clips = torch.arange(8.0).expand(4, 3, 2, 8, 8)  # each pixel holds its column
+        >>> flip.apply_params(clips, flipped)[:, 0, 0, 0, 0].tolist()  # column 0 after the flip
+        [7.0, 0.0, 7.0, 7.0]
     """
 
     def __init__(self, p: float = 0.5) -> None:
@@ -253,6 +284,14 @@ class RandomGrayscaleClip(_RandomSwitch):
 
     Shape:
         ``(3, T, H, W)`` or ``(B, 3, T, H, W)`` float in and out.
+
+    Example:
+        >>> import torch
+        >>> grayscale = RandomGrayscaleClip(p=0.5)
+        >>> clips = torch.rand(4, 3, 2, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> out = grayscale(clips, generator=torch.Generator().manual_seed(0))
+        >>> out.shape, [bool(torch.equal(clip[0], clip[1])) for clip in out]  # grey: R == G
+        (torch.Size([4, 3, 2, 8, 8]), [True, False, True, True])
     """
 
     def __init__(self, p: float = 0.2) -> None:
@@ -273,6 +312,15 @@ class ColorJitterParams:
         saturation: Blend factor towards the luma. Shape: ``(B,)``.
         hue: Hue shift in turns, in [-0.5, 0.5]. Shape: ``(B,)``.
         applied: Whether the clip is jittered at all. Shape: ``(B,)``, bool.
+
+    Example:
+        >>> import torch
+        >>> jitter = ColorJitterClip(brightness=0.4, contrast=0.0, saturation=0.0, hue=0.0, p=0.5)
+        >>> params = jitter.sample_params(4, generator=torch.Generator().manual_seed(0))
+        >>> params.applied.tolist()
+        [False, False, True, True]
+        >>> [round(factor, 2) for factor in params.brightness.tolist()]  # in [0.6, 1.4] if applied
+        [1.0, 1.0, 0.67, 0.71]
     """
 
     brightness: Tensor
@@ -298,6 +346,17 @@ class ColorJitterClip(nn.Module):
 
     Shape:
         ``(3, T, H, W)`` or ``(B, 3, T, H, W)`` float in [0, 1], in and out.
+
+    Example:
+        >>> import torch
+        >>> jitter = ColorJitterClip(0.4, 0.4, 0.4, 0.1, p=1.0)
+        >>> clips = torch.rand(2, 3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> out = jitter(clips, generator=torch.Generator().manual_seed(0))
+        >>> out.shape, bool(out.min() >= 0 and out.max() <= 1)  # clamped to [0, 1]
+        (torch.Size([2, 3, 4, 8, 8]), True)
+        >>> params = jitter.sample_params(2, generator=torch.Generator().manual_seed(0))
+        >>> torch.equal(jitter.apply_params(clips, params), out)  # forward = sample + apply
+        True
     """
 
     def __init__(
@@ -417,6 +476,13 @@ class BlurParams:
     Attributes:
         sigma: Standard deviation of the Gaussian in pixels. Shape: ``(B,)``.
         applied: Whether the clip is blurred. Shape: ``(B,)``, bool.
+
+    Example:
+        >>> import torch
+        >>> blur = GaussianBlurClip(sigma=(0.5, 1.5), p=0.5)
+        >>> params = blur.sample_params(4, generator=torch.Generator().manual_seed(0))
+        >>> params.applied.tolist(), bool(((params.sigma >= 0.5) & (params.sigma <= 1.5)).all())
+        ([True, False, True, False], True)
     """
 
     sigma: Tensor
@@ -437,6 +503,14 @@ class GaussianBlurClip(nn.Module):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` float in and out.
+
+    Example:
+        >>> import torch
+        >>> blur = GaussianBlurClip(sigma=(1.0, 2.0), p=1.0)
+        >>> stripes = (torch.arange(16) % 2).float().expand(3, 4, 16, 16)  # 1-pixel stripes
+        >>> out = blur(stripes, generator=torch.Generator().manual_seed(0))
+        >>> out.shape, round(float(stripes.std()), 2), round(float(out.std()), 2)
+        (torch.Size([3, 4, 16, 16]), 0.5, 0.12)
     """
 
     def __init__(

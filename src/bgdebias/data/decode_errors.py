@@ -21,6 +21,16 @@ class VideoDecodeError(RuntimeError):
         path: The file that failed, as given.
         reason: What went wrong, in words.
         cause: The underlying exception, or ``None``.
+
+    Example:
+        >>> from bgdebias.data import VideoDecodeError, decode_frames
+        >>> try:
+        ...     decode_frames("missing/clip.mp4", [0])
+        ... except VideoDecodeError as error:
+        ...     print(error)
+        ...     print(error.path, "|", error.reason)  # the file and the cause, separately
+        cannot decode video 'missing/clip.mp4': no such file
+        missing/clip.mp4 | no such file
     """
 
     def __init__(

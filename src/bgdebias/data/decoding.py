@@ -65,6 +65,11 @@ def available_backends() -> tuple[DecoderBackend, ...]:
 
     Returns:
         A subset of ``("torchcodec", "pyav")``.
+
+    Example:
+        >>> backends = available_backends()  # with bgdebias[video]: both
+        >>> "pyav" in backends, resolve_backend("auto") == backends[0]  # "auto" takes the first
+        (True, True)
     """
     found: list[DecoderBackend] = []
     if torchcodec_import_error() is None:
@@ -86,6 +91,16 @@ def resolve_backend(backend: BackendChoice = "auto") -> DecoderBackend:
     Raises:
         ValueError: If ``backend`` is not one of the three choices.
         ImportError: If the backend asked for (or, for ``"auto"``, both) cannot load.
+
+    Example:
+        >>> resolve_backend("pyav")
+        'pyav'
+        >>> resolve_backend() in ("torchcodec", "pyav")  # "auto": torchcodec if it loads
+        True
+        >>> resolve_backend("ffmpeg")
+        Traceback (most recent call last):
+            ...
+        ValueError: `backend` must be one of 'torchcodec', 'pyav', 'auto'; got 'ffmpeg'
     """
     check_choice(backend, "backend", _BACKENDS)
     if backend in ("torchcodec", "auto"):
@@ -157,6 +172,16 @@ def apply_short_video(indices: Tensor, num_frames: int, *, short_video: ShortVid
 
     Raises:
         ValueError: On a negative index, or an index ``>= num_frames`` with ``"error"``.
+
+    Example:
+        >>> import torch
+        >>> indices = torch.tensor([2, 3, 4, 5])  # a clip running past a 4-frame video
+        >>> apply_short_video(indices, 4, short_video="loop").tolist()
+        [2, 3, 0, 1]
+        >>> apply_short_video(indices, 4, short_video="repeat_last").tolist()
+        [2, 3, 3, 3]
+        >>> apply_short_video(torch.tensor([0, 3]), 4, short_video="error").tolist()  # in range
+        [0, 3]
     """
     check_choice(short_video, "short_video", _SHORT_VIDEO_MODES)
     check_int(num_frames, "num_frames", minimum=1)
@@ -194,8 +219,17 @@ class VideoReader:
         ImportError: If the chosen backend cannot load.
 
     Example:
-        >>> with VideoReader("clip.mp4") as video:  # doctest: +SKIP
-        ...     frames = video.get_frames([0, 2, 4, 6])  # (4, 3, H, W) uint8
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import write_video
+        >>> frames = torch.zeros(8, 32, 48, 3, dtype=torch.uint8)  # (T, H, W, 3)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_video(f"{folder}/clip.mp4", frames)
+        ...     with VideoReader(path) as video:  # opened, nothing decoded yet
+        ...         count = video.num_frames
+        ...         decoded = video.get_frames([0, 2, 4, 6])
+        >>> count, decoded.shape, decoded.dtype  # (T, C, H, W) uint8
+        (8, torch.Size([4, 3, 32, 48]), torch.uint8)
     """
 
     def __init__(
@@ -305,6 +339,17 @@ def read_video_metadata(
 
     Raises:
         VideoDecodeError: If the file cannot be opened as a video.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import write_video
+        >>> frames = torch.zeros(12, 32, 48, 3, dtype=torch.uint8)  # (T, H, W, 3)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_video(f"{folder}/clip.avi", frames, fps=6, codec="mpeg4")
+        ...     meta = read_video_metadata(path, backend="pyav")  # no frame is decoded
+        >>> meta.num_frames, meta.fps, meta.duration, meta.codec, meta.backend
+        (12, 6.0, 2.0, 'mpeg4', 'pyav')
     """
     with VideoReader(path, backend=backend) as video:
         return video.metadata
@@ -331,6 +376,18 @@ def decode_frames(
     Raises:
         VideoDecodeError: If the file cannot be read.
         ValueError: For bad indices, see :meth:`VideoReader.get_frames`.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import write_video
+        >>> frames = torch.zeros(4, 32, 32, 3, dtype=torch.uint8)
+        >>> frames[..., 0] = torch.tensor([0, 80, 160, 240]).view(4, 1, 1)  # red = 80 * t
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_video(f"{folder}/clip.mp4", frames)
+        ...     clip = decode_frames(path, [3, 0, 5], short_video="loop")  # 5 wraps to 1
+        >>> clip.shape, (clip[:, 0].float().mean(dim=(1, 2)) / 80).round().tolist()
+        (torch.Size([3, 3, 32, 32]), [3.0, 0.0, 1.0])
     """
     with VideoReader(path, backend=backend) as video:
         return video.get_frames(indices, short_video=short_video)

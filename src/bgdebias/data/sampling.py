@@ -31,7 +31,21 @@ _SHORT_VIDEO_POLICIES = ("loop", "repeat_last")
 
 
 class ClipSampler(Protocol):
-    """Anything that maps a video length to clip frame indices (what datasets accept)."""
+    """Anything that maps a video length to clip frame indices (what datasets accept).
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data import MovingSpriteDataset
+        >>> def first_frames(num_frames, generator=None):  # a ClipSampler: one clip of 4 frames
+        ...     return torch.arange(4).remainder(num_frames).unsqueeze(0)  # (1, clip_len)
+        >>> MovingSpriteDataset(length=2, size=32, clip_sampler=first_frames)[0].clip.shape
+        torch.Size([3, 4, 32, 32])
+        >>> two_clips = UniformClipSampler(4, num_clips=2)  # the built-in samplers are ClipSamplers
+        >>> two_clips(8).tolist()
+        [[0, 1, 2, 3], [4, 5, 6, 7]]
+        >>> MovingSpriteDataset(length=2, size=32, clip_sampler=two_clips)[0].clip.shape
+        torch.Size([2, 3, 4, 32, 32])
+    """
 
     def __call__(self, num_frames: int, generator: torch.Generator | None = None) -> Tensor:
         """Frame indices of the clips. Shape: ``(num_clips, clip_len)``, int64."""

@@ -95,6 +95,18 @@ def eval_clip_transform(
     Returns:
         The pipeline. Shape: ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in (``uint8`` or float
         in [0, 1]); ``(..., C, T, size, size)`` float out.
+
+    Example:
+        >>> import torch
+        >>> transform = eval_clip_transform(32)
+        >>> [type(step).__name__ for step in transform.transforms]
+        ['ToFloatClip', 'ResizeShortSideClip', 'CenterCropClip', 'NormalizeClip']
+        >>> transform.transforms[1].size  # short side round(32 * 8 / 7) before the crop
+        37
+        >>> clip = torch.randint(0, 256, (3, 4, 48, 64), dtype=torch.uint8)  # (C, T, H, W)
+        >>> out = transform(clip)
+        >>> out.shape, out.dtype, torch.equal(transform(clip), out)  # deterministic
+        (torch.Size([3, 4, 32, 32]), torch.float32, True)
     """
     check_int(size, "size", minimum=1)
     short_side = round(size * 8 / 7) if resize is None else check_int(resize, "resize", minimum=1)

@@ -34,7 +34,17 @@ _LAYOUTS = ("CTHW", "TCHW", "THWC")
 
 
 class ClipTransform(Protocol):
-    """A clip transform: ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in, same layout out."""
+    """A clip transform: ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in, same layout out.
+
+    Example:
+        >>> import torch
+        >>> def reverse_time(clip, generator=None):  # a ClipTransform: play backwards
+        ...     return clip.flip(-3)
+        >>> clip = torch.arange(4.0).view(1, 4, 1, 1).expand(3, 4, 8, 8)  # frame t holds t
+        >>> out = ClipCompose([reverse_time, CenterCropClip(4)])(clip)
+        >>> out.shape, out[0, :, 0, 0].tolist()
+        (torch.Size([3, 4, 4, 4]), [3.0, 2.0, 1.0, 0.0])
+    """
 
     def __call__(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Transform ``clip``, drawing any randomness from ``generator``."""
@@ -94,6 +104,15 @@ def to_float_clip(frames: Tensor, *, layout: FrameLayout = "TCHW") -> Tensor:
     Raises:
         TypeError: If ``frames`` is neither ``uint8`` nor floating.
         ValueError: If ``layout`` is unknown or ``frames`` is not 4D/5D.
+
+    Example:
+        >>> import torch
+        >>> frames = torch.full((4, 3, 8, 8), 255, dtype=torch.uint8)  # decoded (T, C, H, W)
+        >>> clip = to_float_clip(frames)
+        >>> clip.shape, clip.dtype, float(clip.max())
+        (torch.Size([3, 4, 8, 8]), torch.float32, 1.0)
+        >>> to_float_clip(torch.zeros(2, 4, 8, 8, 3), layout="THWC").shape  # batch, channels last
+        torch.Size([2, 3, 4, 8, 8])
     """
     check_choice(layout, "layout", _LAYOUTS)
     tensor = check_tensor(frames, "frames")
@@ -119,6 +138,13 @@ class ToFloatClip(nn.Module):
 
     Shape:
         ``layout`` (optionally with a leading B) in; ``(C, T, H, W)`` / ``(B, C, T, H, W)`` out.
+
+    Example:
+        >>> import torch
+        >>> frames = torch.full((4, 8, 8, 3), 51, dtype=torch.uint8)  # PyAV's (T, H, W, C)
+        >>> clip = ToFloatClip(layout="THWC")(frames)
+        >>> clip.shape, round(float(clip.mean()), 3)  # 51 / 255
+        (torch.Size([3, 4, 8, 8]), 0.2)
     """
 
     def __init__(self, *, layout: FrameLayout = "TCHW") -> None:
@@ -143,6 +169,14 @@ class ResizeShortSideClip(nn.Module):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out (new H, W).
+
+    Example:
+        >>> import torch
+        >>> resize = ResizeShortSideClip(16)
+        >>> resize(torch.rand(3, 4, 24, 48)).shape  # 24 x 48 -> 16 x 32: the aspect is kept
+        torch.Size([3, 4, 16, 32])
+        >>> resize(torch.rand(2, 3, 4, 40, 20)).shape  # a batch; the width is the short side
+        torch.Size([2, 3, 4, 32, 16])
     """
 
     def __init__(self, size: int) -> None:
@@ -168,6 +202,13 @@ class CenterCropClip(nn.Module):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out (new H, W).
+
+    Example:
+        >>> import torch
+        >>> clip = torch.arange(32.0).expand(3, 4, 16, 32)  # each pixel holds its column
+        >>> out = CenterCropClip(16)(clip)
+        >>> out.shape, out[0, 0, 0, [0, -1]].tolist()  # columns 8 to 23 are kept
+        (torch.Size([3, 4, 16, 16]), [8.0, 23.0])
     """
 
     def __init__(self, size: int | tuple[int, int]) -> None:
@@ -194,6 +235,16 @@ class NormalizeClip(nn.Module):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` float in and out, ``C == len(mean)``.
+
+    Example:
+        >>> import torch
+        >>> normalize = NormalizeClip(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+        >>> out = normalize(torch.full((2, 3, 4, 8, 8), 0.75))
+        >>> out.shape, out.unique().tolist()  # (0.75 - 0.5) / 0.25
+        (torch.Size([2, 3, 4, 8, 8]), [1.0])
+        >>> kinetics = torch.tensor(KINETICS_MEAN).view(3, 1, 1, 1).expand(3, 4, 8, 8)
+        >>> round(float(NormalizeClip()(kinetics).abs().max()), 6)  # the default mean maps to 0
+        0.0
     """
 
     def __init__(
@@ -235,6 +286,20 @@ class ClipCompose(nn.Module):
 
     Shape:
         Whatever the chain maps, usually ``(C, T, H, W)`` or ``(B, C, T, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data import RandomResizedCropClip
+        >>> pipeline = ClipCompose(
+        ...     [ToFloatClip(layout="THWC"), RandomResizedCropClip(16), NormalizeClip()]
+        ... )
+        >>> frames = torch.randint(0, 256, (4, 24, 32, 3), dtype=torch.uint8)  # (T, H, W, C)
+        >>> out = pipeline(frames, generator=torch.Generator().manual_seed(0))
+        >>> out.shape, out.dtype
+        (torch.Size([3, 4, 16, 16]), torch.float32)
+        >>> again = pipeline(frames, generator=torch.Generator().manual_seed(0))
+        >>> torch.equal(out, again)  # one generator drives every step: reproducible
+        True
     """
 
     def __init__(self, transforms: Sequence[ClipTransform]) -> None:
@@ -269,6 +334,18 @@ class TwoViewTransform(nn.Module):
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in; a pair of tensors of the transform's output
         shape out (for a batch, each clip gets its own parameters in each view).
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data import RandomResizedCropClip
+        >>> two_views = TwoViewTransform(RandomResizedCropClip(16))
+        >>> clip = torch.rand(3, 4, 32, 32, generator=torch.Generator().manual_seed(0))
+        >>> query, key = two_views(clip, generator=torch.Generator().manual_seed(0))
+        >>> query.shape, key.shape, torch.equal(query, key)  # two different crops
+        (torch.Size([3, 4, 16, 16]), torch.Size([3, 4, 16, 16]), False)
+        >>> query2, key2 = two_views(clip, generator=torch.Generator().manual_seed(0))
+        >>> torch.equal(query, query2) and torch.equal(key, key2)  # reproducible together
+        True
     """
 
     def __init__(
@@ -300,6 +377,18 @@ class TorchvisionClipTransform(nn.Module):
 
     Shape:
         ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out.
+
+    Example:
+        >>> import torch
+        >>> from torchvision.transforms import v2
+        >>> _ = torch.manual_seed(0)  # torchvision draws from the global generator
+        >>> crop = TorchvisionClipTransform(v2.RandomCrop(4))
+        >>> clip = torch.rand(3, 1, 8, 8).expand(3, 4, 8, 8)  # (C, T, H, W): 4 equal frames
+        >>> out = crop(clip)
+        >>> out.shape, bool((out == out[:, :1]).all())  # the same box on every frame
+        (torch.Size([3, 4, 4, 4]), True)
+        >>> crop(torch.rand(2, 3, 4, 8, 8)).shape  # a batch: one box per clip
+        torch.Size([2, 3, 4, 4, 4])
     """
 
     def __init__(self, transform: Callable[[Tensor], Tensor]) -> None:

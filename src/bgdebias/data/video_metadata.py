@@ -24,6 +24,16 @@ class VideoMetadata:
         width: Frame width in pixels.
         codec: Codec name as FFmpeg spells it (``"h264"``, ``"mpeg4"``, ``"vp9"``).
         backend: The backend that read it, ``"torchcodec"`` or ``"pyav"``.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import read_video_metadata, write_video
+        >>> frames = torch.zeros(10, 32, 48, 3, dtype=torch.uint8)  # (T, H, W, 3)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     meta = read_video_metadata(write_video(f"{folder}/clip.mp4", frames, fps=25))
+        >>> meta.num_frames, meta.fps, meta.duration, (meta.height, meta.width), meta.codec
+        (10, 25.0, 0.4, (32, 48), 'h264')
     """
 
     num_frames: int

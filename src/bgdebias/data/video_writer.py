@@ -39,6 +39,20 @@ def write_video(
     Raises:
         ValueError: If the frames have the wrong shape, dtype or odd spatial size.
         ImportError: If PyAV is not installed (``pip install bgdebias[video]``).
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import decode_frames
+        >>> frames = torch.zeros(4, 32, 48, 3, dtype=torch.uint8)  # (T, H, W, 3)
+        >>> frames[..., 0] = torch.tensor([0, 80, 160, 240]).view(4, 1, 1)  # red = 80 * t
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_video(f"{folder}/clip.mp4", frames, fps=4)
+        ...     decoded = decode_frames(path, [0, 1, 2, 3])
+        >>> path.name, decoded.shape  # read back channels first: (T, 3, H, W)
+        ('clip.mp4', torch.Size([4, 3, 32, 48]))
+        >>> (decoded[:, 0].float().mean(dim=(1, 2)) / 80).round().tolist()  # crf 18: near lossless
+        [0.0, 1.0, 2.0, 3.0]
     """
     try:
         import av

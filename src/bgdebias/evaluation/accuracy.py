@@ -20,6 +20,13 @@ class VideoAccuracy:
             with fewer than 5 classes.
         per_class_accuracy: Top-1 accuracy over the videos of each class, in class order;
             ``None`` for a class without test videos.
+
+    Example:
+        >>> import torch
+        >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [0.0, 3.0], [1.0, 2.0]])
+        >>> result = accuracy_from_logits(logits, torch.tensor([0, 0, 1, 1]), num_classes=2)
+        >>> result.top1, result.top5, result.per_class_accuracy  # no top-5 with 2 classes
+        (0.75, None, (0.5, 1.0))
     """
 
     top1: float
@@ -53,6 +60,15 @@ def accuracy_from_logits(logits: Tensor, labels: Tensor, *, num_classes: int) ->
 
     Returns:
         The accuracies.
+
+    Example:
+        >>> import torch
+        >>> logits = torch.arange(6.0).repeat(2, 1)  # both videos: class 5 first, 0 last
+        >>> result = accuracy_from_logits(logits, torch.tensor([5, 0]), num_classes=6)
+        >>> result.top1, result.top5  # class 0 is not among the 5 highest
+        (0.5, 0.5)
+        >>> result.per_class_accuracy  # None: no video of that class
+        (0.0, None, None, None, None, 1.0)
     """
     check_int(num_classes, "num_classes", minimum=2)
     check_tensor(logits, "logits")
@@ -93,6 +109,18 @@ def video_accuracy(clip_logits: Tensor, clips: ClipFeatures, *, num_classes: int
 
     Returns:
         Top-1, top-5 (``K >= 5``) and per-class accuracy over videos.
+
+    Example:
+        >>> import torch
+        >>> clips = ClipFeatures(  # 2 videos of 2 clips each
+        ...     torch.zeros(4, 1), labels=torch.tensor([0, 0, 1, 1]),
+        ...     video_index=torch.tensor([0, 0, 1, 1]),
+        ... )
+        >>> clip_logits = torch.tensor([[2.0, 0.0], [1.0, 0.0], [0.0, 3.0], [1.0, 0.0]])
+        >>> video_accuracy(clip_logits, clips, num_classes=2).top1  # the last clip is outvoted
+        1.0
+        >>> accuracy_from_logits(clip_logits, clips.labels, num_classes=2).top1  # per clip
+        0.75
     """
     logits, labels = video_logits(clip_logits, clips)
     return accuracy_from_logits(logits, labels, num_classes=num_classes)

@@ -31,6 +31,20 @@ class ClipFeatures:
         labels: Class of each clip's video. Shape: ``(M,)``, int64.
         video_index: Video of each clip, numbered ``0 .. V-1`` in the order they were read.
             Shape: ``(M,)``, int64.
+
+    Example:
+        >>> import torch
+        >>> clips = ClipFeatures(  # 3 clips of video 0, 1 clip of video 1
+        ...     torch.tensor([[1.0, 0.0], [3.0, 0.0], [2.0, 3.0], [0.0, 4.0]]),
+        ...     labels=torch.tensor([1, 1, 1, 0]),
+        ...     video_index=torch.tensor([0, 0, 0, 1]),
+        ... )
+        >>> clips.num_videos, clips.video_labels().tolist()
+        (2, [1, 0])
+        >>> clips.video_mean().tolist()  # features averaged over each video's clips
+        [[2.0, 1.0], [0.0, 4.0]]
+        >>> ClipFeatures.from_videos(torch.zeros(3, 8), torch.tensor([0, 1, 2])).video_index
+        tensor([0, 1, 2])
     """
 
     features: Tensor
@@ -137,6 +151,18 @@ class PooledFeatures(nn.Module):
 
     Shape:
         clips ``(B, C, T, H, W)`` -> features ``(B, D)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data import MovingSpriteDataset
+        >>> from bgdebias.models import Small3DCNN
+        >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+        >>> encoder = PooledFeatures(backbone)  # BackboneOutput -> its pooled features
+        >>> encoder(torch.rand(2, 3, 8, 32, 32)).shape  # (B, 8 * base_width)
+        torch.Size([2, 16])
+        >>> videos = MovingSpriteDataset(split="aligned", length=4, size=32)
+        >>> extract_features(encoder, videos).features.shape, encoder.training  # mode restored
+        (torch.Size([4, 16]), True)
     """
 
     def __init__(self, backbone: nn.Module, *, attribute: str = "pooled") -> None:
@@ -171,6 +197,15 @@ def freeze_frames(clips: Tensor) -> Tensor:
 
     Returns:
         A view with every frame equal to the first. Shape: same as ``clips``.
+
+    Example:
+        >>> import torch
+        >>> clips = torch.rand(2, 3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> frozen = freeze_frames(clips)
+        >>> frozen.shape, bool((frozen == clips[:, :, :1]).all())  # every frame is frame 0
+        (torch.Size([2, 3, 4, 8, 8]), True)
+        >>> frozen.diff(dim=2).abs().max().item()  # no motion left
+        0.0
     """
     check_tensor(clips, "clips")
     if clips.ndim < 4:

@@ -43,6 +43,13 @@ class FineTuneResult:
         steps: Optimiser steps taken.
         losses: Training loss of every step, in order.
         model: ``nn.Sequential(encoder, head)``, mapping clips to logits; left out of reports.
+
+    Example:
+        >>> from torch import nn
+        >>> from bgdebias.evaluation import flatten_metrics
+        >>> result = FineTuneResult(0.5, None, (1.0, 0.0), 2, (0.7, 0.6), nn.Sequential())
+        >>> flatten_metrics(result)  # the scalars a report shows; lists and the model left out
+        {'top1': 0.5, 'top5': None, 'steps': 2.0}
     """
 
     top1: float
@@ -115,6 +122,24 @@ def fine_tune(
 
     Shape:
         clips ``(B, C, T, H, W)`` or ``(B, N, C, T, H, W)`` -> logits ``(B * N, K)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data import MovingSpriteDataset
+        >>> from bgdebias.evaluation import PooledFeatures
+        >>> from bgdebias.models import Small3DCNN
+        >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+        >>> train = MovingSpriteDataset(split="train", length=8, num_classes=2, size=32)
+        >>> test = MovingSpriteDataset(split="conflicting", length=4, num_classes=2, size=32)
+        >>> result = fine_tune(
+        ...     PooledFeatures(backbone), train, test, num_classes=2, epochs=2, batch_size=4
+        ... )
+        >>> result.steps, len(result.losses), 0.0 <= result.top1 <= 1.0  # 2 epochs x 2 batches
+        (4, 4, True)
+        >>> with torch.no_grad():
+        ...     logits = result.model.eval()(test.batch([0, 1]).clip)  # backbone + new head
+        >>> logits.shape
+        torch.Size([2, 2])
     """
     if not isinstance(encoder, nn.Module):
         raise TypeError(

@@ -55,6 +55,17 @@ def knn_scores(
 
     Returns:
         Summed votes per class. Shape: ``(M, K)``.
+
+    Example:
+        >>> import torch
+        >>> gallery = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+        >>> labels = torch.tensor([0, 0, 1, 1])
+        >>> query = torch.tensor([[1.0, 0.2], [0.2, 1.0]])
+        >>> knn_scores(query, gallery, labels, k=3, weighting="uniform").tolist()  # votes
+        [[2.0, 1.0], [1.0, 2.0]]
+        >>> scores = knn_scores(query, gallery, labels, k=3)  # exp(similarity / 0.07) each
+        >>> scores.shape, scores.argmax(dim=1).tolist()
+        (torch.Size([2, 2]), [0, 1])
     """
     gallery, gallery_labels = check_labelled(gallery, gallery_labels, "gallery")
     query = check_features(query, "query")
@@ -119,6 +130,15 @@ def knn_classify(
 
     Returns:
         Top-1, top-5 (``K >= 5``) and per-class accuracy over the queries.
+
+    Example:
+        >>> import torch
+        >>> gallery = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+        >>> gallery_labels = torch.tensor([0, 0, 1, 1])
+        >>> query = torch.tensor([[1.0, 0.2], [0.2, 1.0], [0.6, 0.4]])
+        >>> result = knn_classify(query, torch.tensor([0, 1, 1]), gallery, gallery_labels, k=2)
+        >>> round(result.top1, 3), result.per_class_accuracy  # query 3's neighbours: class 0
+        (0.667, (1.0, 0.5))
     """
     query, query_labels = check_labelled(query, query_labels, "query")
     gallery, gallery_labels = check_labelled(gallery, gallery_labels, "gallery")

@@ -32,6 +32,17 @@ class LinearClassifier(nn.Module):
 
     Shape:
         features ``(N, D)`` -> logits ``(N, K)``.
+
+    Example:
+        >>> import torch
+        >>> probe = LinearClassifier(torch.tensor([10.0, 0.0]), torch.tensor([2.0, 1.0]), 3)
+        >>> probe(torch.zeros(4, 2)).shape
+        torch.Size([4, 3])
+        >>> at_mean = probe(torch.tensor([[10.0, 0.0]]))  # standardised to 0: logits = bias
+        >>> torch.allclose(at_mean[0], probe.linear.bias)
+        True
+        >>> sorted(probe.state_dict())  # the statistics are saved with the weights
+        ['linear.bias', 'linear.weight', 'mean', 'std']
     """
 
     mean: Tensor
@@ -64,6 +75,20 @@ class LinearProbeResult:
         top5: Top-5 accuracy; ``None`` with fewer than 5 classes.
         per_class_accuracy: Top-1 accuracy per class (``None`` for a class without videos).
         classifier: The trained probe (standardisation included); left out of reports.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.evaluation import result_to_dict
+        >>> labels = torch.arange(12) % 3
+        >>> noise = 0.1 * torch.randn(12, 3, generator=torch.Generator().manual_seed(0))
+        >>> clips = ClipFeatures.from_videos(torch.eye(3)[labels] + noise, labels)
+        >>> result = linear_probe(clips, clips, epochs=20)
+        >>> result.top1, result.top5, result.per_class_accuracy  # no top-5 with 3 classes
+        (1.0, None, (1.0, 1.0, 1.0))
+        >>> result.classifier(clips.features).shape  # the probe itself, to reuse
+        torch.Size([12, 3])
+        >>> sorted(result_to_dict(result))  # reports leave the classifier out
+        ['per_class_accuracy', 'top1', 'top5']
     """
 
     top1: float
@@ -110,6 +135,18 @@ def train_linear_probe(
 
     Returns:
         The trained classifier, on the device of ``train.features``.
+
+    Example:
+        >>> import torch
+        >>> labels = torch.tensor([0, 1] * 4)
+        >>> noise = torch.randn(8, generator=torch.Generator().manual_seed(0))
+        >>> features = torch.stack([labels.float(), noise], dim=1)  # dimension 0 tells the class
+        >>> train = ClipFeatures.from_videos(features, labels)
+        >>> probe = train_linear_probe(train, epochs=20)
+        >>> probe(features).argmax(dim=1).tolist() == labels.tolist(), probe.training
+        (True, False)
+        >>> torch.equal(train_linear_probe(train, epochs=20).linear.weight, probe.linear.weight)
+        True
     """
     check_choice(optimizer, "optimizer", _OPTIMIZERS)
     check_int(epochs, "epochs", minimum=1)
@@ -182,6 +219,17 @@ def evaluate_classifier(
 
     Returns:
         Top-1, top-5 (``K >= 5``) and per-class accuracy over test videos.
+
+    Example:
+        >>> import torch
+        >>> clips = ClipFeatures(  # 2 videos of 2 clips; here the features are the logits
+        ...     torch.tensor([[1.0, 0.0], [0.0, 0.5], [0.0, 1.0], [0.0, 2.0]]),
+        ...     labels=torch.tensor([0, 0, 1, 1]),
+        ...     video_index=torch.tensor([0, 0, 1, 1]),
+        ... )
+        >>> result = evaluate_classifier(torch.nn.Identity(), clips)
+        >>> result.top1, result.per_class_accuracy  # clip 2 is wrong, its video is right
+        (1.0, (1.0, 1.0))
     """
     was_training = classifier.training
     classifier.eval()

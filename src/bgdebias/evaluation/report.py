@@ -28,6 +28,14 @@ def result_to_dict(result: Any) -> dict[str, Any]:
 
     Returns:
         Plain dicts, lists, strings, numbers, booleans and ``None``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.evaluation import VideoAccuracy
+        >>> result_to_dict(VideoAccuracy(top1=0.75, top5=None, per_class_accuracy=(1.0, 0.5)))
+        {'top1': 0.75, 'top5': None, 'per_class_accuracy': [1.0, 0.5]}
+        >>> result_to_dict({"loss": torch.tensor([0.5, 0.25]), "probe": torch.nn.Linear(2, 2)})
+        {'loss': [0.5, 0.25]}
     """
     if not (dataclasses.is_dataclass(result) and not isinstance(result, type)) and not isinstance(
         result, Mapping
@@ -76,6 +84,16 @@ def save_results(results: Any, path: str | Path) -> Path:
 
     Returns:
         The path written.
+
+    Example:
+        >>> import tempfile
+        >>> from bgdebias.evaluation import VideoAccuracy
+        >>> seeds = [VideoAccuracy(0.5, None, (0.5, 0.5)), VideoAccuracy(0.75, None, (1.0, 0.5))]
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = save_results({"moco": seeds}, f"{folder}/runs/results.json")
+        ...     loaded = load_results(path)
+        >>> path.name, [run["top1"] for run in loaded["moco"]]
+        ('results.json', [0.5, 0.75])
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +102,19 @@ def save_results(results: Any, path: str | Path) -> Path:
 
 
 def load_results(path: str | Path) -> Any:
-    """Read results written by :func:`save_results` (as plain dicts and lists)."""
+    """Read results written by :func:`save_results` (as plain dicts and lists).
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     result = {"top1": 0.5, "per_class_accuracy": (1.0, 0.0)}
+        ...     path = save_results(result, f"{folder}/result.json")
+        ...     loaded = load_results(path)
+        >>> loaded  # tuples come back as lists
+        {'top1': 0.5, 'per_class_accuracy': [1.0, 0.0]}
+        >>> flatten_metrics(loaded)  # and feed the table functions like the dataclasses
+        {'top1': 0.5}
+    """
     return json.loads(Path(path).read_text())
 
 
@@ -99,6 +129,19 @@ def flatten_metrics(result: Any) -> dict[str, float | None]:
 
     Returns:
         ``{dotted name: value}`` in field order.
+
+    Example:
+        >>> result = {
+        ...     "biased_probe": {"aligned": 0.9, "conflicting": 0.25, "top5": None},
+        ...     "per_class_accuracy": [1.0, 0.5],
+        ...     "steps": 300,
+        ... }
+        >>> for name, value in flatten_metrics(result).items():  # the list is left out
+        ...     print(name, value)
+        biased_probe.aligned 0.9
+        biased_probe.conflicting 0.25
+        biased_probe.top5 None
+        steps 300.0
     """
     flat: dict[str, float | None] = {}
 
@@ -147,6 +190,20 @@ def format_results_table(
 
     Returns:
         The table, lines separated by ``\\n``.
+
+    Example:
+        >>> runs = {
+        ...     "moco": [  # two seeds: mean ± sample standard deviation
+        ...         {"top1": 0.5, "probe": {"conflicting": 0.25}},
+        ...         {"top1": 0.7, "probe": {"conflicting": 0.35}},
+        ...     ],
+        ...     "full": {"top1": 0.9, "probe": {"conflicting": 0.8}},
+        ... }
+        >>> print(format_results_table(runs))  # fractions printed as percentages
+        method  n         top1  probe.conflicting
+        ------  -  -----------  -----------------
+        moco    2  60.0 ± 14.1         30.0 ± 7.1
+        full    1         90.0               80.0
     """
     if not isinstance(runs, Mapping) or not runs:
         raise ValueError(f"`runs` must be a non-empty mapping of method -> result(s), got {runs!r}")
@@ -194,5 +251,14 @@ def print_results_table(
     scale: float = 100.0,
     precision: int = 1,
 ) -> None:
-    """Print :func:`format_results_table` (same arguments)."""
+    """Print :func:`format_results_table` (same arguments).
+
+    Example:
+        >>> runs = {"moco": [{"top1": 0.5}, {"top1": 0.7}], "full": {"top1": 0.9, "top5": 1.0}}
+        >>> print_results_table(runs, metrics=["top1"], precision=0)
+        method  n     top1
+        ------  -  -------
+        moco    2  60 ± 14
+        full    1       90
+    """
     print(format_results_table(runs, metrics=metrics, scale=scale, precision=precision))

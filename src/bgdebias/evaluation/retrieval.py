@@ -28,6 +28,14 @@ class RetrievalResult:
     Attributes:
         recall_at: ``{k: R@k}``: the fraction of queries with at least one gallery item of
             their class among their ``k`` most similar items.
+
+    Example:
+        >>> import torch
+        >>> same, swapped = torch.tensor([0, 1]), torch.tensor([1, 0])
+        >>> result = retrieval_recall(torch.eye(2), same, torch.eye(2), swapped, ks=(1, 2),
+        ...                           centre=False)
+        >>> result.recall_at  # the nearest item has the other class; the second is a hit
+        {1: 0.0, 2: 1.0}
     """
 
     recall_at: dict[int, float]

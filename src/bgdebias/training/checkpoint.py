@@ -13,7 +13,16 @@ _NAME = re.compile(r"^checkpoint-(\d{8})\.pt$")
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint cannot be read or does not match the run that loads it."""
+    """A checkpoint cannot be read or does not match the run that loads it.
+
+    Example:
+        >>> from bgdebias.training import CheckpointError, load_checkpoint
+        >>> try:
+        ...     load_checkpoint("runs/none/checkpoint-00000010.pt")
+        ... except CheckpointError as error:
+        ...     print(error)
+        checkpoint not found: runs/none/checkpoint-00000010.pt
+    """
 
 
 def checkpoint_path(folder: str | os.PathLike[str], step: int) -> Path:
@@ -28,6 +37,17 @@ def save_checkpoint(
 
     A crash or a signal at any moment leaves either the previous checkpoints or the new
     one complete on disk, never a torn file under a checkpoint name.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     for step in (10, 20, 30):
+        ...         state = {"step": step, "model": {"weight": torch.zeros(2)}}
+        ...         path = save_checkpoint(state, folder, step, keep=2)
+        ...     kept = [checkpoint.name for checkpoint in list_checkpoints(folder)]
+        >>> path.name, kept  # the oldest was deleted
+        ('checkpoint-00000030.pt', ['checkpoint-00000020.pt', 'checkpoint-00000030.pt'])
     """
     target = checkpoint_path(folder, step)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +63,21 @@ def save_checkpoint(
 
 
 def list_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
-    """Complete checkpoints in ``folder``, oldest first."""
+    """Complete checkpoints in ``folder``, oldest first.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     for name in ("checkpoint-00000900.pt", "checkpoint-00001000.pt", "config.yaml"):
+        ...         _ = Path(folder, name).write_bytes(b"")
+        ...     _ = Path(folder, ".checkpoint-00001100.pt.tmp-42").write_bytes(b"")  # torn write
+        ...     found = [path.name for path in list_checkpoints(folder)]
+        >>> found  # by step; other files and unfinished writes are ignored
+        ['checkpoint-00000900.pt', 'checkpoint-00001000.pt']
+        >>> list_checkpoints("no/such/folder")
+        []
+    """
     directory = Path(folder)
     if not directory.is_dir():
         return []
@@ -52,13 +86,41 @@ def list_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
-    """The newest complete checkpoint in ``folder``, or ``None``."""
+    """The newest complete checkpoint in ``folder``, or ``None``.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     before = latest_checkpoint(folder)  # nothing to resume from yet
+        ...     for step in (5, 10):
+        ...         _ = save_checkpoint({"step": step}, folder, step)
+        ...     newest = latest_checkpoint(folder)
+        >>> before, newest.name
+        (None, 'checkpoint-00000010.pt')
+    """
     found = list_checkpoints(folder)
     return found[-1] if found else None
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load a checkpoint on the CPU with ``weights_only=True`` (no code is unpickled)."""
+    """Load a checkpoint on the CPU with ``weights_only=True`` (no code is unpickled).
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     model = torch.nn.Linear(2, 1)
+        ...     path = save_checkpoint({"step": 7, "model": model.state_dict()}, folder, 7)
+        ...     state = load_checkpoint(path)
+        ...     torch.save({"weights": torch.zeros(1)}, f"{folder}/other.pt")
+        ...     try:
+        ...         load_checkpoint(f"{folder}/other.pt")
+        ...     except CheckpointError as error:
+        ...         print(str(error).replace(folder, "<folder>"))
+        <folder>/other.pt is not a bgdebias checkpoint (no 'step' entry)
+        >>> state["step"], sorted(state["model"])
+        (7, ['bias', 'weight'])
+    """
     source = Path(path)
     if not source.is_file():
         raise CheckpointError(f"checkpoint not found: {source}")

@@ -20,6 +20,15 @@ class EncodedClips:
         embedding: Projected global embedding. Shape: ``(B, embed_dim)``.
         micro_embedding: Projected dynamic (saliency-pooled) embedding, or ``None`` without
             the micro branch. Shape: ``(B, embed_dim)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.models import Small3DCNN
+        >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=False)
+        >>> out = encoder(torch.rand(2, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0)))
+        >>> out.embedding.shape, out.micro_embedding is None  # no micro branch: None
+        (torch.Size([2, 8]), True)
     """
 
     embedding: Tensor
@@ -38,6 +47,18 @@ class DebiasEncoder(nn.Module):
 
     Shape:
         clip ``(B, C, T, H, W)`` -> embeddings ``(B, embed_dim)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.models import Small3DCNN
+        >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=True)
+        >>> clips = torch.rand(2, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0))
+        >>> out = encoder(clips)
+        >>> out.embedding.shape, out.micro_embedding.shape
+        (torch.Size([2, 8]), torch.Size([2, 8]))
+        >>> encoder.micro_head.in_dim  # the micro head reads the layer3 map: 4 * base_width
+        8
     """
 
     def __init__(

@@ -41,6 +41,30 @@ class DebiasedMoCo(nn.Module):
         micro_on_mixed: The micro term's positive is the mixed clip's dynamic embedding
             (joint wide and micro debiasing); otherwise the key view's (plain MoCo on the
             dynamic embeddings).
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.blocks import SemiNegativePairMixer
+        >>> from bgdebias.losses import DualBackgroundLoss
+        >>> from bgdebias.models import Small3DCNN
+        >>> from bgdebias.training import DebiasEncoder
+        >>> _ = torch.manual_seed(0)  # the initial weights
+        >>> backbone = Small3DCNN(base_width=2)
+        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=True)
+        >>> recipe = DebiasedMoCo(
+        ...     encoder, mixer=SemiNegativePairMixer(), hard_negative=True,
+        ...     loss=DualBackgroundLoss(), queue_size=16,
+        ... )
+        >>> query, key = torch.rand(2, 4, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0))
+        >>> queued = recipe.queue.negatives
+        >>> out = recipe(query, key, generator=torch.Generator().manual_seed(0))
+        >>> out.total.shape, bool(out.wide > 0), bool(out.micro > 0)  # all three terms
+        (torch.Size([]), True, True)
+        >>> out.total.backward()  # gradients reach the query encoder only
+        >>> recipe.update_key_encoder(0.99)  # then the key encoder follows by EMA
+        >>> changed = (recipe.queue.negatives != queued).any(dim=1)
+        >>> recipe.queue.negatives.shape, int(changed.sum())  # this step's 4 keys are queued
+        (torch.Size([16, 8]), 4)
     """
 
     def __init__(

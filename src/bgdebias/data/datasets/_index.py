@@ -38,6 +38,21 @@ class AnnotationError(ValueError):
     Attributes:
         path: The annotation file.
         line: The line (or entry) number, or ``None``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bgdebias.data import UCF101, AnnotationError, UniformClipSampler
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     _ = Path(root, "classInd.txt").write_text("1 Archery\\nBowling\\n")  # no number
+        ...     _ = Path(root, "trainlist01.txt").write_text("")
+        ...     try:
+        ...         UCF101(root, root, clip_sampler=UniformClipSampler(4))
+        ...     except AnnotationError as error:
+        ...         print(str(error).replace(root, "<root>"))
+        ...         print(error.line, isinstance(error, ValueError))
+        <root>/classInd.txt, line 2: expected '<number> <ClassName>', got 'Bowling'
+        2 True
     """
 
     def __init__(
@@ -62,6 +77,17 @@ class VideoIndex:
         paths: Video files relative to the dataset root, ``/``-separated.
         labels: Class index of each video (``-1`` where the split has no labels).
         missing: Listed videos that were not found and dropped (``missing_files="skip"``).
+
+    Example:
+        >>> index = VideoIndex(
+        ...     classes=("Archery", "Bowling"),
+        ...     paths=("Archery/v_Archery_g01_c01.avi", "Bowling/v_Bowling_g01_c01.avi"),
+        ...     labels=(0, 1),
+        ... )
+        >>> [index.classes[label] for label in index.labels], index.missing
+        (['Archery', 'Bowling'], ())
+
+        A dataset exposes its index as ``classes``, ``paths``, ``labels`` and ``missing``.
     """
 
     classes: tuple[str, ...]

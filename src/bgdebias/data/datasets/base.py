@@ -55,7 +55,21 @@ _MAX_CONSECUTIVE_SKIPS = 32
 
 
 class VideoDatasetOptions(TypedDict, total=False):
-    """Keyword options every video dataset takes (see :class:`VideoClipDataset`)."""
+    """Keyword options every video dataset takes (see :class:`VideoClipDataset`).
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, VideoFolder, write_video
+        >>> options = VideoDatasetOptions(clip_dtype="uint8", backend="pyav", seed=0)
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     _ = write_video(f"{root}/jump/a.mp4", frames)
+        ...     data = VideoFolder(root, clip_sampler=UniformClipSampler(4, num_clips=1), **options)
+        ...     clip = data[0].clip
+        >>> clip.shape, clip.dtype, data.backend  # uint8 (C, T, H, W), decoded with PyAV
+        (torch.Size([3, 4, 32, 32]), torch.uint8, 'pyav')
+    """
 
     transform: Callable[[Tensor], Any] | None
     backend: BackendChoice
@@ -81,6 +95,14 @@ class VideoSample(NamedTuple):
         video_index: Index of the video returned (a substitute's own index under
             ``on_error="skip"``). (Not ``index``, which tuples already define as a method.)
         path: Path of the video returned (``root`` joined with its relative path).
+
+    Example:
+        >>> import torch
+        >>> from torch.utils.data import default_collate
+        >>> sample = VideoSample(torch.zeros(3, 4, 8, 8), label=1, video_index=0, path="a.mp4")
+        >>> batch = default_collate([sample, sample._replace(label=0, video_index=1)])
+        >>> batch.clip.shape, batch.label.tolist(), batch.path  # a DataLoader batch
+        (torch.Size([2, 3, 4, 8, 8]), [1, 0], ('a.mp4', 'a.mp4'))
     """
 
     clip: Any
@@ -149,6 +171,29 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
     Raises:
         FileNotFoundError: If ``root``, an annotation file or a listed video is missing.
         ValueError: On a bad option, a malformed annotation or a path outside ``root``.
+
+    Example:
+        Every dataset (here :class:`~bgdebias.data.VideoFolder`) decodes only the sampled
+        frames; with ``seed``, item ``i`` of an epoch always gets the same clip:
+
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import RandomClipSampler, VideoFolder, write_video
+        >>> frames = torch.zeros(12, 32, 32, 3, dtype=torch.uint8)
+        >>> frames[..., 0] = (20 * torch.arange(12)).view(12, 1, 1)  # red = 20 * frame index
+        >>> def frame_ids(clip):  # which frames a decoded clip holds
+        ...     return (clip[0].mean(dim=(1, 2)) * 255 / 20).round().int().tolist()
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     _ = write_video(f"{root}/jump/a.mp4", frames)
+        ...     data = VideoFolder(root, clip_sampler=RandomClipSampler(3, stride=2), seed=0)
+        ...     sample = data[0]
+        ...     again = data[0].clip
+        ...     data.set_epoch(1)
+        ...     next_epoch = data[0].clip
+        >>> sample.clip.shape, sample.label, data.paths  # float (C, T, H, W) in [0, 1]
+        (torch.Size([3, 3, 32, 32]), 0, ('jump/a.mp4',))
+        >>> frame_ids(sample.clip), frame_ids(again), frame_ids(next_epoch)
+        ([3, 5, 7], [3, 5, 7], [4, 6, 8])
     """
 
     #: Name used in messages and cache file names.

@@ -47,6 +47,24 @@ class Diving48(VideoClipDataset):
         FileNotFoundError: If the root, the split's JSON file or a video is missing.
         ValueError: On a bad ``split``, a malformed entry (file and entry number) or a name
             that leaves ``root``.
+
+    Example:
+        >>> import json
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, write_video
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> entries = [{"vid_name": "dive_00000", "label": 7, "start_frame": 0, "end_frame": 7}]
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     _ = write_video(Path(root, "rgb", "dive_00000.mp4"), frames)
+        ...     _ = Path(root, "Diving48_V2_train.json").write_text(json.dumps(entries))
+        ...     data = Diving48(root, clip_sampler=UniformClipSampler(4, num_clips=1))
+        ...     sample = data[0]
+        >>> len(data.classes), data.classes[7], data.paths  # no vocabulary file: names "0".."47"
+        (48, '7', ('rgb/dive_00000.mp4',))
+        >>> sample.clip.shape, sample.label
+        (torch.Size([3, 4, 32, 32]), 7)
     """
 
     dataset_name = "Diving48"

@@ -32,6 +32,21 @@ class VideoFolder(VideoClipDataset):
     Raises:
         FileNotFoundError: If ``root`` is missing or holds no class folder with a video.
         ValueError: If ``extensions`` is empty.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, write_video
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     for name in ("run/c.mp4", "jump/b.avi", "jump/a.mp4", "loose.mp4"):
+        ...         _ = write_video(f"{root}/{name}", frames, codec="mpeg4")
+        ...     data = VideoFolder(root, clip_sampler=UniformClipSampler(4, num_clips=2))
+        ...     sample = data[2]
+        >>> data.classes, data.paths, data.labels  # loose.mp4 (not in a class folder) is ignored
+        (('jump', 'run'), ('jump/a.mp4', 'jump/b.avi', 'run/c.mp4'), (0, 0, 1))
+        >>> sample.clip.shape, sample.label  # 2 clips of 4 frames
+        (torch.Size([2, 3, 4, 32, 32]), 1)
     """
 
     dataset_name = "VideoFolder"

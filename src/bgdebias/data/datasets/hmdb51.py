@@ -40,6 +40,29 @@ class HMDB51(VideoClipDataset):
     Raises:
         FileNotFoundError: If the root, the fold's split files or a video is missing.
         ValueError: On a bad ``split``/``fold``, a malformed line or a path leaving ``root``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, write_video
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> sampler = UniformClipSampler(4, num_clips=1)
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     for video in ("brush_hair/a.avi", "brush_hair/b.avi", "cartwheel/c.avi"):
+        ...         _ = write_video(Path(root, video), frames, codec="mpeg4")
+        ...     splits = Path(root, "testTrainMulti_7030_splits")
+        ...     splits.mkdir()
+        ...     # 1: train, 2: test, 0: unused by this fold (its file may be absent)
+        ...     _ = (splits / "brush_hair_test_split1.txt").write_text("a.avi 1\\nb.avi 2\\n")
+        ...     _ = (splits / "cartwheel_test_split1.txt").write_text("c.avi 1\\nd.avi 0\\n")
+        ...     train = HMDB51(root, splits, split="train", clip_sampler=sampler)
+        ...     test = HMDB51(root, splits, split="test", clip_sampler=sampler)
+        ...     sample = test[0]
+        >>> train.classes, train.paths, train.labels
+        (('brush_hair', 'cartwheel'), ('brush_hair/a.avi', 'cartwheel/c.avi'), (0, 1))
+        >>> test.paths, sample.clip.shape, sample.label
+        (('brush_hair/b.avi',), torch.Size([3, 4, 32, 32]), 0)
     """
 
     dataset_name = "HMDB51"

@@ -30,7 +30,12 @@ _REQUIRED_COLUMNS = ("youtube_id", "time_start", "time_end")
 
 
 def kinetics_file_name(youtube_id: str, time_start: int, time_end: int) -> str:
-    """File name the common download scripts give a clip: ``<id>_<start:06d>_<end:06d>.mp4``."""
+    """File name the common download scripts give a clip: ``<id>_<start:06d>_<end:06d>.mp4``.
+
+    Example:
+        >>> kinetics_file_name("-abc123", 14, 24)  # a CSV row's youtube_id, time_start, time_end
+        '-abc123_000014_000024.mp4'
+    """
     return f"{youtube_id}_{time_start:06d}_{time_end:06d}.mp4"
 
 
@@ -62,6 +67,34 @@ class Kinetics(VideoClipDataset):
         FileNotFoundError: If the root, the CSV file, the split folder or a video is missing.
         ValueError: On a bad ``split``, a malformed CSV row (file and line) or an id that
             leaves ``root``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, write_video
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> sampler = UniformClipSampler(4, num_clips=1)
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     train = Path(root, "train")  # a label folder (spaces as _) or no folder at all
+        ...     _ = write_video(train / "abseiling" / kinetics_file_name("abc", 0, 10), frames)
+        ...     _ = write_video(train / "playing_guitar" / kinetics_file_name("xyz", 5, 15), frames)
+        ...     _ = write_video(train / kinetics_file_name("uvw", 30, 40), frames)
+        ...     Path(root, "annotations").mkdir()
+        ...     _ = Path(root, "annotations", "train.csv").write_text(
+        ...         "label,youtube_id,time_start,time_end,split\\n"
+        ...         "abseiling,abc,0,10,train\\n"
+        ...         "playing guitar,xyz,5,15,train\\n"
+        ...         "playing guitar,uvw,30,40,train\\n"
+        ...     )
+        ...     data = Kinetics(root, split="train", clip_sampler=sampler)
+        ...     sample = data[1]
+        >>> data.classes, data.labels
+        (('abseiling', 'playing guitar'), (0, 1, 1))
+        >>> data.paths[1:]
+        ('train/playing_guitar/xyz_000005_000015.mp4', 'train/uvw_000030_000040.mp4')
+        >>> sample.clip.shape, sample.label
+        (torch.Size([3, 4, 32, 32]), 1)
     """
 
     dataset_name = "Kinetics"

@@ -17,7 +17,12 @@ SomethingSomethingSplit = Literal["train", "validation"]
 
 
 def template_label(template: str) -> str:
-    """The class name of an SSv2 template: its ``[something]`` brackets removed."""
+    """The class name of an SSv2 template: its ``[something]`` brackets removed.
+
+    Example:
+        >>> template_label("Putting [something] on [something]")  # a key of labels.json
+        'Putting something on something'
+    """
     return template.replace("[", "").replace("]", "")
 
 
@@ -46,6 +51,27 @@ class SomethingSomethingV2(VideoClipDataset):
         FileNotFoundError: If the root, a JSON file or a video is missing.
         ValueError: On a bad ``split``, a malformed entry (file and entry number) or an id
             that leaves ``root``.
+
+    Example:
+        >>> import json
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, write_video
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> sampler = UniformClipSampler(4, num_clips=1)
+        >>> labels = {"Holding something": "0", "Pushing something from left to right": "1"}
+        >>> entries = [{"id": "42", "template": "Pushing [something] from left to right"}]
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     _ = write_video(Path(root, "42.webm"), frames, codec="libvpx-vp9")
+        ...     _ = Path(root, "labels.json").write_text(json.dumps(labels))
+        ...     _ = Path(root, "train.json").write_text(json.dumps(entries))
+        ...     data = SomethingSomethingV2(root, root, clip_sampler=sampler)
+        ...     sample = data[0]
+        >>> data.classes[1], data.paths, data.labels  # class: the template without brackets
+        ('Pushing something from left to right', ('42.webm',), (1,))
+        >>> sample.clip.shape
+        torch.Size([3, 4, 32, 32])
     """
 
     dataset_name = "SomethingSomethingV2"

@@ -55,6 +55,32 @@ class UCF101(VideoClipDataset):
         FileNotFoundError: If the root, ``classInd.txt``, the split list or a video is missing.
         ValueError: On a bad ``split``/``fold``, a malformed line (named by file and line) or
             a path leaving ``root``.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import torch
+        >>> from bgdebias.data import UniformClipSampler, write_video
+        >>> frames = torch.zeros(8, 32, 32, 3, dtype=torch.uint8)
+        >>> one, three = UniformClipSampler(4, num_clips=1), UniformClipSampler(4, num_clips=3)
+        >>> with tempfile.TemporaryDirectory() as root:
+        ...     for video in ("Archery/v_Archery_g01_c01.avi", "Archery/v_Archery_g08_c01.avi",
+        ...                   "Bowling/v_Bowling_g08_c01.avi"):
+        ...         _ = write_video(Path(root, video), frames, codec="mpeg4")
+        ...     notes = Path(root, "ucfTrainTestlist")
+        ...     notes.mkdir()
+        ...     _ = (notes / "classInd.txt").write_text("1 Archery\\n2 Bowling\\n")
+        ...     _ = (notes / "trainlist01.txt").write_text(
+        ...         "Archery/v_Archery_g08_c01.avi 1\\nBowling/v_Bowling_g08_c01.avi 2\\n"
+        ...     )
+        ...     _ = (notes / "testlist01.txt").write_text("Archery/v_Archery_g01_c01.avi\\n")
+        ...     train = UCF101(root, notes, split="train", clip_sampler=one)
+        ...     test = UCF101(root, notes, split="test", clip_sampler=three)
+        ...     sample = test[0]
+        >>> train.classes, train.labels, test.paths
+        (('Archery', 'Bowling'), (0, 1), ('Archery/v_Archery_g01_c01.avi',))
+        >>> sample.clip.shape, sample.label  # 3 clips; a test video takes its folder's label
+        (torch.Size([3, 3, 4, 32, 32]), 0)
     """
 
     dataset_name = "UCF101"

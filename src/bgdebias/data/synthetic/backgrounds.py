@@ -101,6 +101,17 @@ def render_background(family: int, *, size: int, generator: torch.Generator) -> 
 
     Returns:
         RGB background in ``[0.1, 0.75]``. Shape: ``(3, size, size)``, float32.
+
+    Example:
+        >>> import torch
+        >>> family = BACKGROUND_FAMILIES.index("VerticalStripes")
+        >>> texture = render_background(family, size=32, generator=torch.Generator().manual_seed(0))
+        >>> texture.shape, bool(texture.min() >= 0.1 and texture.max() <= 0.75)
+        (torch.Size([3, 32, 32]), True)
+        >>> across = texture.diff(dim=2).abs().mean()  # change from column to column
+        >>> down = texture.diff(dim=1).abs().mean()  # change from row to row
+        >>> bool(across > 4 * down)  # vertical stripes
+        True
     """
     if not 0 <= family < len(BACKGROUND_FAMILIES):
         raise ValueError(f"`family` must be in [0, {len(BACKGROUND_FAMILIES)}), got {family}")

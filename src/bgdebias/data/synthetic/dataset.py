@@ -62,6 +62,16 @@ class MovingSpriteVideo:
         trajectory: Sprite centre ``(T, 2)`` as ``(x, y)`` pixels and radius ``(T,)`` per
             frame (for ``static``, the frozen frame's values repeated).
         index: Position of the video in its split.
+
+    Example:
+        >>> video = MovingSpriteDataset(split="aligned", length=4, size=32).render(1)
+        >>> video.clip.shape, video.background.shape, video.sprite_mask.shape
+        (torch.Size([3, 8, 32, 32]), torch.Size([3, 32, 32]), torch.Size([8, 32, 32]))
+        >>> video.label, video.background_family  # aligned: the class's own family
+        (1, 1)
+        >>> off_sprite = ~video.sprite_mask[0]  # frame 0 outside the sprite is the background
+        >>> torch.equal(video.clip[:, 0][:, off_sprite], video.background[:, off_sprite])
+        True
     """
 
     clip: Tensor
@@ -84,6 +94,15 @@ class MovingSpriteSample(NamedTuple):
         background_family: Texture family. Shape: ``()``, int64.
         video_index: Position of the video in its split. Shape: ``()``, int64. (Not
             ``index``, which tuples already define as a method.)
+
+    Example:
+        >>> data = MovingSpriteDataset(split="train", length=8, num_classes=4, size=32)
+        >>> batch = data.batch([0, 1, 5])  # as a DataLoader's default collate stacks items
+        >>> batch.clip.shape, batch.label.tolist(), batch.video_index.tolist()
+        (torch.Size([3, 3, 8, 32, 32]), [0, 1, 1], [0, 1, 5])
+        >>> clip, label, family, index = data[5]  # a tuple: unpacks in field order
+        >>> clip.shape, int(label), int(index)
+        (torch.Size([3, 8, 32, 32]), 1, 5)
     """
 
     clip: Any
@@ -102,6 +121,13 @@ def video_seed(seed: int, stream: str, index: int) -> int:
 
     Returns:
         A seed for ``torch.Generator.manual_seed``.
+
+    Example:
+        >>> seed = video_seed(0, "test", 3)
+        >>> seed == video_seed(0, "test", 3), 0 <= seed < 2**63  # same in every process
+        (True, True)
+        >>> video_seed(0, "train", 3) != seed  # train and test draw different videos
+        True
     """
     digest = hashlib.blake2b(f"{seed}/{stream}/{index}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1

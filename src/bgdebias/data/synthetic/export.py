@@ -43,6 +43,12 @@ def ucf101_video_name(class_name: str, rank: int, *, train: bool) -> str:
 
     Returns:
         E.g. ``"v_MoveRight_g08_c01.avi"``.
+
+    Example:
+        >>> [ucf101_video_name("MoveUp", rank, train=True) for rank in (0, 1, 18)]
+        ['v_MoveUp_g08_c01.avi', 'v_MoveUp_g09_c01.avi', 'v_MoveUp_g08_c02.avi']
+        >>> ucf101_video_name("MoveUp", 1, train=False)  # test videos use groups g01-g07
+        'v_MoveUp_g02_c01.avi'
     """
     groups = _TRAIN_GROUPS if train else _TEST_GROUPS
     group = groups[rank % len(groups)]
@@ -83,6 +89,26 @@ def export_ucf101_layout(
 
     Raises:
         ValueError: If the splits use different classes or a class has too many videos.
+
+    Example:
+        >>> import tempfile
+        >>> from bgdebias.data import UCF101, UniformClipSampler
+        >>> train = MovingSpriteDataset(split="train", length=4, num_classes=2, size=32)
+        >>> test = MovingSpriteDataset(split="conflicting", length=2, num_classes=2, size=32)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     root = export_ucf101_layout(folder, train, test)
+        ...     files = sorted(path.name for path in root.iterdir() if path.is_file())
+        ...     whole = UniformClipSampler(8, num_clips=1)
+        ...     loaded = UCF101(root, root, split="test", clip_sampler=whole)
+        ...     sample = loaded[1]
+        >>> files  # besides the class folders MoveRight/ and MoveLeft/
+        ['classInd.txt', 'synthetic_metadata.csv', 'testlist01.txt', 'trainlist01.txt']
+        >>> loaded.paths
+        ('MoveRight/v_MoveRight_g01_c01.avi', 'MoveLeft/v_MoveLeft_g01_c01.avi')
+        >>> sample.clip.shape, sample.label  # the whole 8-frame video, read back by UCF101
+        (torch.Size([3, 8, 32, 32]), 1)
+        >>> float((sample.clip - test[1].clip).abs().mean()) < 0.05  # mpeg4: nearly lossless
+        True
     """
     check_choice(codec, "codec", SUPPORTED_CODECS)
     check_int(fps, "fps", minimum=1)

@@ -60,6 +60,15 @@ class Trajectory:
         centre: Sprite centre ``(x, y)`` in pixels, wrapped into ``[0, size)``.
             Shape: ``(T, 2)``.
         radius: Sprite radius in pixels. Shape: ``(T,)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data.synthetic import render_sprite
+        >>> centre = torch.tensor([[8.0 + 2 * t, 16.0] for t in range(4)])  # 2 px right a frame
+        >>> path = Trajectory(centre=centre, radius=torch.full((4,), 3.0))
+        >>> _, mask = render_sprite(torch.zeros(3, 32, 32), path)
+        >>> [round(float(frame.nonzero()[:, 1].float().mean())) for frame in mask]  # mean column
+        [8, 10, 12, 14]
     """
 
     centre: Tensor
@@ -85,6 +94,17 @@ def sprite_trajectory(
 
     Returns:
         The sprite's centre and radius per frame. Shape: ``(T, 2)`` and ``(T,)``.
+
+    Example:
+        >>> import torch
+        >>> generator = torch.Generator().manual_seed(0)
+        >>> label = MOTION_CLASSES.index("MoveRight")
+        >>> path = sprite_trajectory(label, num_frames=8, size=64, generator=generator)
+        >>> path.centre.shape, path.radius.shape
+        (torch.Size([8, 2]), torch.Size([8]))
+        >>> step = (path.centre[1:] - path.centre[:-1]).remainder(64)  # move per frame, wrapped
+        >>> bool((step[:, 0] > 4).all()), bool((step[:, 1] == 0).all())  # rightwards only
+        (True, True)
     """
     if not 0 <= label < len(MOTION_CLASSES):
         raise ValueError(f"`label` must be in [0, {len(MOTION_CLASSES)}), got {label}")

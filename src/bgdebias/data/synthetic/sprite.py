@@ -29,6 +29,19 @@ def render_sprite(background: Tensor, trajectory: Trajectory) -> tuple[Tensor, T
     Returns:
         ``(clip, mask)``: the frames and the pixels the sprite covers.
         Shape: ``(3, T, H, W)`` float and ``(T, H, W)`` bool.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data.synthetic import Trajectory
+        >>> background = torch.full((3, 32, 32), 0.5)
+        >>> at_border = Trajectory(centre=torch.tensor([[0.0, 16.0]]), radius=torch.tensor([4.0]))
+        >>> clip, mask = render_sprite(background, at_border)
+        >>> clip.shape, mask.shape
+        (torch.Size([3, 1, 32, 32]), torch.Size([1, 32, 32]))
+        >>> bool(mask[0, 16, 0]), bool(mask[0, 16, 31])  # wraps: seen on both edges
+        (True, True)
+        >>> torch.equal(clip[:, 0][:, ~mask[0]], background[:, ~mask[0]])  # elsewhere unchanged
+        True
     """
     size = background.shape[-1]
     coords = torch.arange(size, device=background.device, dtype=background.dtype)
