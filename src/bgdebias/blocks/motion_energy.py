@@ -17,10 +17,20 @@ MOTION_EPS = 1e-6
 def auto_blur_kernel_size(height: int, width: int) -> int:
     """Odd Gaussian kernel size of about 10% of the short side (at least 3).
 
-    >>> auto_blur_kernel_size(112, 112)
-    11
-    >>> auto_blur_kernel_size(16, 20)
-    3
+    Args:
+        height: Frame height in pixels.
+        width: Frame width in pixels.
+
+    Returns:
+        The kernel size the decoupler uses when ``blur_kernel_size`` is ``None``.
+
+    Example:
+        >>> auto_blur_kernel_size(112, 112)
+        11
+        >>> auto_blur_kernel_size(64, 64)  # 6.4 rounds to 6, made odd
+        7
+        >>> auto_blur_kernel_size(16, 20)
+        3
     """
     size = max(3, round(0.1 * min(height, width)))
     return size if size % 2 == 1 else size + 1
