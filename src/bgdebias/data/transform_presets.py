@@ -42,6 +42,12 @@ def moco_clip_augmentation(
     a dataset) or on a whole batch on the training device, each clip with its own draw; wrap
     it in :class:`~bgdebias.data.transforms.TwoViewTransform` for query and key views.
 
+    The two views then flip independently, so half of the pairs show mirrored motions and
+    instance discrimination learns to ignore left versus right. For direction-dependent
+    classes (Something-Something's "from left to right", the synthetic motions) pass
+    ``flip_p=0.0`` or use ``bgdebias.training.views.ClipViewAugmentation``, which
+    shares one flip per video across its views (the pretraining recipe does).
+
     Args:
         size: Output side in pixels (112 for the R(2+1)D/R3D protocol).
         scale: Area range of the crop.
