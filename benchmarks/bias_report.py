@@ -160,7 +160,7 @@ def targets_markdown(targets: Sequence[Target]) -> str:
 def bar_chart_svg(summary: dict[str, dict[str, Summary]], *, width: int = 760) -> str:
     """Grouped bars (one group per method) with standard-deviation error bars, as SVG."""
     methods = _ordered(list(summary))
-    left, top, bottom, plot_height = 48, 40, 64, 240
+    left, top, bottom, plot_height = 48, 40, 76, 240
     height = top + plot_height + bottom
     group = (width - left - 16) / len(methods)
     bar = group * 0.8 / len(BARS)
@@ -200,9 +200,14 @@ def bar_chart_svg(summary: dict[str, dict[str, Summary]], *, width: int = 760) -
                     f'y1="{y(value.mean - value.std):.1f}" y2="{y(value.mean + value.std):.1f}" '
                     f'stroke="black"/>'
                 )
+        centre_x = left + (g + 0.5) * group
+        lines = "".join(
+            f'<tspan x="{centre_x:.1f}" dy="{0 if i == 0 else 12}">{word}</tspan>'
+            for i, word in enumerate(method.split("_"))
+        )
         parts.append(
-            f'<text x="{left + (g + 0.5) * group:.1f}" y="{top + plot_height + 16}" '
-            f'text-anchor="middle">{method}</text>'
+            f'<text y="{top + plot_height + 16}" text-anchor="middle">{lines}'
+            f"<title>{method}</title></text>"
         )
     for b, (legend, _, colour) in enumerate(BARS):
         x = left + b * 220

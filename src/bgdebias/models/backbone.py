@@ -19,9 +19,8 @@ class VideoBackbone(nn.Module):
     ResNet backbones keep torchvision's parameter names. ``forward`` runs all stages and
     returns :class:`BackboneOutput`: the feature map of ``stage`` and the global average (or,
     with ``pool="max"``, the global maximum) of the last stage's map (the representation;
-    there is no classifier). Build the library's
-    backbones with :func:`~bgdebias.models.video_backbone`; this class also wraps your own
-    stages.
+    there is no classifier). Build the library's backbones with
+    :func:`~bgdebias.models.video_backbone`; this class also wraps your own stages.
 
     ``stage=None`` selects the last stage: ``features`` is then the map that ``pooled``
     pools, so no extra activation is kept and ``features`` is always a tensor.

@@ -40,7 +40,8 @@ class Small3DCNN(VideoBackbone):
     The representation ``pooled`` is the global maximum of ``layer4`` by default, not the
     average: on the synthetic moving-sprite videos (an actor of about 4 % of the frame) a
     supervised model with average pooling reached 79 % on ``conflicting`` after 300 AdamW
-    steps and one with max pooling 98 % (``docs/benchmarks/learnability.md``).
+    steps and one with max pooling 98 % (same data and optimiser, no augmentation;
+    ``docs/benchmarks/learnability.md``).
 
     Convolutions are initialised with He (fan-out) normal weights drawn from ``generator``
     (or the global generator, so ``torch.manual_seed`` makes the init reproducible).
