@@ -129,14 +129,21 @@ def main() -> None:
     parser.add_argument("--test-videos", type=int, default=256)
     parser.add_argument("--lr", type=float, default=None, help="default: the config's")
     parser.add_argument("--warmup-steps", type=int, default=None, help="default: the config's")
+    parser.add_argument("--flip-p", type=float, default=None, help="default: the config's")
+    parser.add_argument("--min-crop-scale", type=float, default=None, help="default: the config's")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    config = PretrainConfig(steps=args.steps, lr=args.lr).resolved()
-    if args.warmup_steps is not None:
-        config = dataclasses.replace(config, warmup_steps=args.warmup_steps)
+    config = PretrainConfig(
+        steps=args.steps,
+        lr=args.lr,
+        warmup_steps=args.warmup_steps,
+        flip_p=args.flip_p,
+        min_crop_scale=args.min_crop_scale,
+    ).resolved()
     print(
         f"backbone={config.backbone} lr={config.lr} warmup_steps={config.warmup_steps} "
+        f"flip_p={config.flip_p} min_crop_scale={config.min_crop_scale} "
         f"batch_size={config.batch_size} steps={config.steps} clips={config.num_frames}x"
         f"{config.size}x{config.size} train_videos={args.train_videos} "
         f"test_videos={args.test_videos}",

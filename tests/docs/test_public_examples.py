@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
 
-PUBLIC_MODULES = (
-    "bgdebias",
-    "bgdebias.blocks",
-    "bgdebias.losses",
-    "bgdebias.moco",
-    "bgdebias.models",
-    "bgdebias.data",
-    "bgdebias.data.synthetic",
-    "bgdebias.training",
-    "bgdebias.evaluation",
-    "bgdebias.viz",
-    "bgdebias.experiments",
-)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _documented_modules() -> list[str]:
+    """The modules the API reference documents (``apigen_modules`` in docs/conf.py)."""
+    tree = ast.parse((REPO / "docs" / "conf.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "apigen_modules" for t in node.targets
+        ):
+            modules: list[str] = ast.literal_eval(node.value)
+            return modules
+    raise AssertionError("docs/conf.py defines no apigen_modules")
+
+
+PUBLIC_MODULES = _documented_modules()
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
