@@ -10,7 +10,12 @@ otherwise motion is not learnable in this budget and no comparison can show anyt
 the benchmark stops (``--force`` runs it anyway and marks the table invalid).
 
     python benchmarks/bias_benchmark.py                 # full: 3 seeds
+    python benchmarks/bias_benchmark.py --family photo  # photographs and a textured actor
     python benchmarks/bias_benchmark.py --quick         # one seed, few steps (CI smoke run)
+
+Families: ``procedural`` (procedural textures, the white disc) and ``photo`` (crops of
+real photographs that scikit-image bundles, and a disc with its own random texture per
+video, moving with it).
 """
 
 from __future__ import annotations
@@ -20,10 +25,17 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bgdebias.evaluation import format_results_table, make_stress_splits, result_to_dict
 from bgdebias.experiments import REFERENCES, MethodRun, run_bias_comparison, runs_by_method
 from bgdebias.training import METHODS, PretrainConfig
+
+#: Benchmark families: (synthetic backgrounds, synthetic actor).
+FAMILIES: dict[str, tuple[str, str]] = {
+    "procedural": ("procedural", "disc"),
+    "photo": ("photo", "textured"),
+}
 
 TABLE_METRICS = (
     "biased_probe.aligned",
@@ -44,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=300, help="training steps per run")
     parser.add_argument("--methods", nargs="+", default=[*METHODS, "supervised_biased", "random"])
+    parser.add_argument("--family", choices=sorted(FAMILIES), default="procedural")
     parser.add_argument("--quick", action="store_true", help="1 seed, 3 steps, tiny splits")
     parser.add_argument("--validity-threshold", type=float, default=0.9)
     parser.add_argument("--force", action="store_true", help="compare even if invalid")
@@ -51,11 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write all results here")
     args = parser.parse_args(argv)
 
-    base = PretrainConfig(steps=args.steps, checkpoint_every=args.steps, device="auto")
+    backgrounds, actor = FAMILIES[args.family]
+    data: dict[str, Any] = {"synthetic_backgrounds": backgrounds, "synthetic_actor": actor}
+    base = PretrainConfig(steps=args.steps, checkpoint_every=args.steps, device="auto", **data)
     splits = None
     if args.quick:
         args.seeds = args.seeds[:1]
         base = PretrainConfig(
+            **data,
             steps=3,
             size=32,
             batch_size=4,
@@ -67,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             device="cpu",
             jitter_p=0.0,
         )
-        splits = make_stress_splits(train_length=16, test_length=8, size=32)
+        splits = make_stress_splits(
+            train_length=16, test_length=8, size=32, backgrounds=backgrounds, actor=actor
+        )
     output = Path(args.output_dir)
     started = time.perf_counter()
 
@@ -110,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.json:
         payload = {
+            "family": args.family,
             "valid": valid,
             "validity_conflicting": reached,
             "config": base.resolved().to_dict(),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import StaticDynamicDecoupler
-from bgdebias.blocks import frame_difference_energy
+from bgdebias.blocks import fame_foreground_mask, frame_difference_energy
 from scenes import iou, moving_square_scene
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
@@ -185,6 +185,67 @@ def test_blur_kernel_larger_than_frame() -> None:
         StaticDynamicDecoupler(blur_kernel_size=9)(torch.rand(1, 3, 4, 8, 16))
 
 
+# --- threshold="fame" ------------------------------------------------------------------------
+
+
+def test_fame_threshold_gives_fames_mask_as_an_expanded_view() -> None:
+    scene = moving_square_scene(size=40)
+    clip = scene.clip.clone()
+    clip[1] = clip[1, :, :1]  # the second clip does not move
+    out = StaticDynamicDecoupler(threshold="fame", beta=0.3)(clip)
+    expected = fame_foreground_mask(clip, beta=0.3)
+    expected[1] = 0.0
+    assert out.mask.shape == (2, 1, 8, 40, 40) and out.mask.stride(2) == 0
+    assert torch.equal(out.mask[:, 0, 0], expected)
+    assert torch.equal(out.mask[:, :, -1], out.mask[:, :, 0])
+    assert out.mask[0].sum().item() == 8 * int(0.3 * 40 * 40)
+    assert out.has_motion.tolist() == [True, False]
+    assert torch.equal(out.dynamic, clip * out.mask)
+    assert out.energy.min() >= 0 and out.energy.max() <= 1 and out.energy[1].sum() == 0
+
+
+def test_fame_threshold_keeps_the_empty_mask_rule_for_static_clips() -> None:
+    still = torch.rand(2, 3, 1, 24, 24).expand(-1, -1, 4, -1, -1)
+    out = StaticDynamicDecoupler(threshold="fame")(still)
+    assert not out.has_motion.any()
+    assert out.mask.abs().sum() == 0
+
+
+def test_fame_threshold_keeps_the_dtype() -> None:
+    clip = moving_square_scene(size=32).clip
+    for dtype in (torch.float64, torch.bfloat16):
+        low = clip.to(dtype)
+        out = StaticDynamicDecoupler(threshold="fame")(low)
+        assert out.mask.dtype == out.energy.dtype == dtype
+        reference = StaticDynamicDecoupler(threshold="fame")(low.float()).mask
+        assert torch.equal(out.mask.float(), reference)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mask_mode": "frame"}, "`threshold='fame'` needs `mask_mode='clip'`"),
+        ({"mask_mode": "frame"}, "got mask_mode='frame'"),
+        ({"soft": True}, "`threshold='fame'` gives a hard mask: `soft` must be False, got True"),
+        ({"blur_kernel_size": 5}, "`blur_kernel_size` must be None, got 5"),
+    ],
+)
+def test_fame_threshold_rejects_options_it_ignores(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        StaticDynamicDecoupler(threshold="fame", **kwargs)  # type: ignore[arg-type]
+
+
+def test_fame_threshold_needs_raw_rgb_clips() -> None:
+    clip = moving_square_scene(size=24).clip
+    normalised = (clip - 0.45) / 0.225
+    with pytest.raises(ValueError, match=re.escape("`clip` must hold RGB values in [0, 1]")):
+        StaticDynamicDecoupler(threshold="fame")(normalised)
+    unchecked = StaticDynamicDecoupler(threshold="fame", check_finite=False)(normalised)
+    assert unchecked.mask[:, :, 0].sum(dim=(1, 2, 3)).tolist() == [int(0.5 * 24 * 24)] * 2
+    with pytest.raises(ValueError, match=re.escape("`clip` must have C=3 RGB channels")):
+        StaticDynamicDecoupler(threshold="fame")(clip[:, :2])
+
+
 # --- properties ---------------------------------------------------------------------------
 
 
@@ -223,6 +284,19 @@ def test_dtypes_and_devices_are_respected(dtype: torch.dtype, device: str) -> No
         assert tensor.dtype == dtype and tensor.device == clip.device
         assert torch.isfinite(tensor).all()
     assert iou(out.mask[:, :, 0].cpu(), scene.path) >= 0.5
+
+
+@pytest.mark.parametrize("options", [{}, {"mask_mode": "frame"}, {"threshold": "otsu"}])
+def test_masks_stay_float32_under_autocast(options: dict[str, str]) -> None:
+    """Regression: under CPU bf16 autocast the blur ran in bf16 and flipped mask pixels."""
+    clip = torch.rand(4, 3, 8, 56, 56, generator=torch.Generator().manual_seed(0))
+    decoupler = StaticDynamicDecoupler(**options)  # type: ignore[arg-type]
+    full = decoupler(clip)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = decoupler(clip)
+    for name in ("mask", "energy"):
+        assert getattr(mixed, name).dtype == torch.float32, name
+        assert torch.equal(getattr(mixed, name), getattr(full, name)), name
 
 
 def test_random_frame_is_deterministic_with_a_seeded_generator() -> None:

@@ -192,3 +192,17 @@ def test_cuda_matches_cpu() -> None:
     cpu = MotionAwareDecomposition()(features)
     cuda = MotionAwareDecomposition()(features.cuda())
     torch.testing.assert_close(cuda.dynamic.cpu(), cpu.dynamic, rtol=1e-4, atol=1e-5)
+
+
+def test_projected_saliency_stays_float32_under_autocast() -> None:
+    """Regression: under CPU bf16 autocast the projection ran in bf16 (saliency off by 4e-3)."""
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(2, 16, 4, 7, 7, generator=generator)
+    torch.manual_seed(0)
+    module = MotionAwareDecomposition(channels=16, projection_dim=8)
+    full = module(features)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = module(features)
+    for name in ("saliency", "step_maps", "dynamic", "static"):
+        assert getattr(mixed, name).dtype == torch.float32, name
+        assert torch.equal(getattr(mixed, name), getattr(full, name)), name

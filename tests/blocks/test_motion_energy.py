@@ -70,3 +70,13 @@ def test_minmax_normalisation_of_constant_maps_is_zero() -> None:
     out = minmax_normalize_maps(maps)
     assert out[0].abs().sum() == 0
     torch.testing.assert_close(out[1], torch.arange(9.0).view(3, 3) / 8)
+
+
+def test_blur_stays_float32_under_autocast() -> None:
+    """Regression: under CPU bf16 autocast the blur's conv2d ran (and returned) in bf16."""
+    maps = torch.rand(4, 32, 32, generator=torch.Generator().manual_seed(0))
+    full = gaussian_blur_maps(maps, 5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = gaussian_blur_maps(maps, 5)
+    assert mixed.dtype == full.dtype == torch.float32
+    assert torch.equal(mixed, full)

@@ -40,3 +40,21 @@ def test_errors() -> None:
         random_derangement(1)
     with pytest.raises(ValueError, match=re.escape("`partner` must be one of 'derangement'")):
         choose_partners(4, "nearest")  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 64), seed=st.integers(0, 2**32 - 1))
+def test_permutation_partners_are_fames_randperm(n: int, seed: int) -> None:
+    """FAME draws partners with ``torch.randperm``: any permutation, fixed points allowed."""
+    partner = choose_partners(n, "permutation", generator=torch.Generator().manual_seed(seed))
+    expected = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    assert torch.equal(partner, expected)
+
+
+def test_permutation_partners_sometimes_keep_a_clip() -> None:
+    generator = torch.Generator().manual_seed(0)
+    fixed = sum(
+        int((choose_partners(8, "permutation", generator=generator) == torch.arange(8)).sum())
+        for _ in range(500)
+    )
+    assert 350 < fixed < 650  # one fixed point per permutation on average

@@ -215,3 +215,72 @@ def test_errors() -> None:
         sprite_trajectory(8, num_frames=4, size=32, generator=generator)
     with pytest.raises(ValueError, match=re.escape("`family` must be in [0, 8), got -1")):
         render_background(-1, size=32, generator=generator)
+
+
+def test_photo_backgrounds_are_crops_of_one_photograph_per_family() -> None:
+    from bgdebias.data.synthetic.photos import PHOTO_FAMILIES, photo_folder
+
+    data = MovingSpriteDataset(split="aligned", length=16, backgrounds="photo", size=32)
+    assert data.families == PHOTO_FAMILIES
+    assert photo_folder().is_dir() and all((photo_folder() / n).is_file() for n in PHOTO_FAMILIES)
+    first, second = data.render(0), data.render(8)  # label 0: family 0, two crops
+    assert first.background_family == second.background_family == 0
+    assert not torch.equal(first.background, second.background)
+    off_sprite = ~first.sprite_mask[0]
+    assert torch.equal(first.clip[:, 0][:, off_sprite], first.background[:, off_sprite])
+
+
+def test_a_photo_background_is_a_resized_square_crop() -> None:
+    import torch.nn.functional as F
+
+    from bgdebias.data.synthetic.photos import load_photo, render_photo_background
+
+    for family in range(8):
+        crop = render_photo_background(family, size=24, generator=torch.Generator().manual_seed(7))
+        fraction, across, down, mirror = torch.rand(4, generator=torch.Generator().manual_seed(7))
+        photo = load_photo(family)
+        height, width = photo.shape[1:]
+        side = round(min(height, width) * (0.25 + 0.25 * float(fraction)))
+        top, left = int(float(down) * (height - side + 1)), int(float(across) * (width - side + 1))
+        expected = photo[:, top : top + side, left : left + side]
+        expected = expected.flip(-1) if mirror < 0.5 else expected
+        expected = F.interpolate(expected[None], size=(24, 24), mode="bilinear", antialias=True)[0]
+        torch.testing.assert_close(crop, expected.clamp(0, 1))
+
+
+def test_procedural_videos_are_unchanged_by_the_new_options() -> None:
+    default = MovingSpriteDataset(split="train", length=4, size=32).render(2)
+    explicit = MovingSpriteDataset(
+        split="train", length=4, size=32, backgrounds="procedural", actor="disc"
+    ).render(2)
+    assert torch.equal(default.clip, explicit.clip)
+
+
+def test_textured_actor_carries_its_own_texture_with_it() -> None:
+    from bgdebias.data.synthetic import Trajectory
+    from bgdebias.data.synthetic.sprite import actor_texture, render_sprite
+
+    texture = actor_texture(14, generator=torch.Generator().manual_seed(0))
+    background = torch.full((3, 40, 40), 0.5)
+    path = Trajectory(
+        centre=torch.tensor([[10.0, 20.0], [13.0, 21.0]]), radius=torch.tensor([6.0, 6.0])
+    )
+    clip, mask = render_sprite(background, path, texture=texture)
+    body = torch.zeros(40, 40, dtype=torch.bool)
+    body[16:25, 6:15] = True  # well inside the body of frame 0 (radius 6, rim 1)
+    first = clip[:, 0][:, body]
+    second = clip[:, 1].roll(shifts=(-1, -3), dims=(1, 2))[:, body]
+    assert torch.equal(first, second)  # the same texels, moved with the centre
+    assert first.std() > 0.05  # a pattern, not a plain colour
+    textured = MovingSpriteDataset(split="aligned", length=4, size=32, actor="textured")
+    plain = MovingSpriteDataset(split="aligned", length=4, size=32)
+    a, b = textured.render(1), textured.render(2)
+    assert torch.equal(a.sprite_mask, plain.render(1).sprite_mask)  # same path and disc
+    assert not torch.equal(a.clip[:, 0][:, a.sprite_mask[0]].mean(1), b.clip[:, 0][:, b.sprite_mask[0]].mean(1))
+
+
+def test_background_and_actor_choices_are_checked() -> None:
+    with pytest.raises(ValueError, match=re.escape("`backgrounds` must be one of")):
+        MovingSpriteDataset(backgrounds="film")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape("`actor` must be one of")):
+        MovingSpriteDataset(actor="person")  # type: ignore[arg-type]

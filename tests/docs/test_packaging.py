@@ -2,18 +2,24 @@
 
 The repository is copied to a temporary folder first, so building leaves nothing behind in
 the checkout (setuptools writes ``*.egg-info`` and ``build/`` next to the sources). The
-wheel is installed into a fresh virtual environment that sees the system's packages (torch
-is reused, nothing is downloaded) and exercised from a folder outside the repository.
+wheel is installed into a fresh virtual environment and exercised from a folder outside the
+repository. That environment sees the packages of the one running the tests (torch is
+reused, nothing is downloaded) through a ``.pth`` file listing its site-packages folders:
+``--system-site-packages`` would expose the base interpreter's packages instead, which lack
+torch when the tests run inside a virtual environment.
 """
 
 from __future__ import annotations
 
 import email.parser
 import importlib.util
+import os
 import re
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
@@ -167,10 +173,23 @@ def test_sdist_contents(built: dict[str, Any]) -> None:
     assert built["sdist"].name == f"bgdebias-{version}.tar.gz"
 
 
+def _site_packages() -> list[str]:
+    """The site-packages folders of the environment running the tests, in ``sys.path`` order.
+
+    Inside a virtual environment these are the environment's own folders (plus the base
+    interpreter's when it was made with ``--system-site-packages``), on a bare interpreter
+    the system's; the user site comes first when it is enabled, as in :mod:`site`.
+    """
+    folders = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
+    folders += site.getsitepackages()
+    folders += [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+    return [f for i, f in enumerate(folders) if os.path.isdir(f) and f not in folders[:i]]
+
+
 def test_installed_wheel_works_outside_the_repository(built: dict[str, Any]) -> None:
     tmp = built["tmp"]
     venv = tmp / "venv"
-    _run(sys.executable, "-m", "venv", "--system-site-packages", venv, cwd=tmp)
+    _run(sys.executable, "-m", "venv", venv, cwd=tmp)
     python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     _run(
         python,
@@ -184,6 +203,13 @@ def test_installed_wheel_works_outside_the_repository(built: dict[str, Any]) -> 
         built["wheel"],
         cwd=tmp,
     )
+    # Only now, so that pip saw nothing but the new environment: append this environment's
+    # site-packages folders (torch, numpy, ...) after the new one's. Paths listed in a .pth
+    # file are not scanned for further .pth files, so an editable install of the checkout
+    # here does not follow.
+    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp)
+    outer = _site_packages()
+    (Path(purelib.strip()) / "_outer_environment.pth").write_text("\n".join(outer) + "\n")
     outside = tmp / "outside"
     outside.mkdir()
     imports = "; ".join(f"import {package}" for package in SUBPACKAGES)
@@ -191,12 +217,20 @@ def test_installed_wheel_works_outside_the_repository(built: dict[str, Any]) -> 
         f"{imports}; import pathlib, bgdebias; "
         "location = pathlib.Path(bgdebias.__file__).resolve(); "
         "print(bgdebias.__version__); print(location); "
-        "print((location.parent / 'py.typed').is_file())"
+        "print((location.parent / 'py.typed').is_file()); "
+        "import torch; print(pathlib.Path(torch.__file__).resolve())"
     )
-    version, location, typed = _run(python, "-c", check, cwd=outside).split()
+    version, location, typed, torch_location = _run(python, "-c", check, cwd=outside).splitlines()
     assert version == _version()
-    assert Path(location).is_relative_to(venv.resolve()), location  # not the editable checkout
+    # The wheel, not the checkout (or an editable install of it) is what got imported.
+    assert Path(location).is_relative_to(venv.resolve()), (location, outer)
+    assert not Path(location).is_relative_to((REPO / "src").resolve()), location
     assert typed == "True"
+    # ... next to this environment's torch, not another interpreter's (issue #16: inside a
+    # virtual environment, --system-site-packages exposed the base interpreter's packages).
+    torch_spec = importlib.util.find_spec("torch")
+    assert torch_spec is not None and torch_spec.origin is not None
+    assert Path(torch_location) == Path(torch_spec.origin).resolve(), (torch_location, outer)
     _run(python, "-c", _readme_example(), cwd=outside)
     script = venv / ("Scripts/bgdebias.exe" if sys.platform == "win32" else "bin/bgdebias")
     assert _run(script, "--version", cwd=outside).strip() == f"bgdebias {_version()}"

@@ -208,3 +208,17 @@ def test_reductions() -> None:
 def test_errors(call: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=re.escape(message)):
         call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("in_batch", [True, False])
+def test_logits_stay_float32_under_autocast(in_batch: bool) -> None:
+    """Regression: under CPU bf16 autocast `q @ queue.T` ran in bf16 (losses off by ~1e-4)."""
+    generator = torch.Generator().manual_seed(0)
+    q, k = torch.randn(2, 16, 128, generator=generator)
+    queue = None if in_batch else torch.randn(512, 128, generator=generator)
+    hard = torch.randn(16, 3, 128, generator=generator)
+    full = info_nce(q, k, queue, hard_negatives=hard, reduction="none")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = info_nce(q, k, queue, hard_negatives=hard, reduction="none")
+    assert mixed.dtype == full.dtype == torch.float32
+    torch.testing.assert_close(mixed, full, rtol=1e-6, atol=0.0)

@@ -26,7 +26,9 @@ def run(rank: int, world_size: int, init_file: str, out_dir: str) -> None:
     )
     try:
         torch.manual_seed(rank)  # different seeds: the initial queues must not matter
-        queue = MemoryQueue(3, QUEUE_SIZE, generator=torch.Generator().manual_seed(0))
+        queue = MemoryQueue(
+            3, QUEUE_SIZE, generator=torch.Generator().manual_seed(0), normalize=False
+        )
         gathered = concat_all_gather(tagged_keys(rank, 9, rank + 1))
         snapshots = []
         for step, sizes in enumerate(BATCH_SIZES):

@@ -42,7 +42,7 @@ def test_initial_keys_are_random_unit_vectors_and_reproducible() -> None:
 
 
 def test_fifo_writes_batches_in_order_at_known_positions() -> None:
-    queue = MemoryQueue(2, 6)
+    queue = MemoryQueue(2, 6, normalize=False)
     initial = queue.negatives
     queue.enqueue(_keys([1.0, 2.0]))
     queue.enqueue(_keys([3.0, 4.0]))
@@ -57,7 +57,7 @@ def test_fifo_writes_batches_in_order_at_known_positions() -> None:
 
 
 def test_size_not_divisible_by_batch_wraps_around_without_losing_keys() -> None:
-    queue = MemoryQueue(2, 5)
+    queue = MemoryQueue(2, 5, normalize=False)
     for start in (1.0, 4.0, 7.0):
         queue.enqueue(_keys([start, start + 1, start + 2]))
     # 9 keys into 5 rows: keys 5..9 survive, the write pointer is at 9 % 5 = 4.
@@ -66,7 +66,7 @@ def test_size_not_divisible_by_batch_wraps_around_without_losing_keys() -> None:
 
 
 def test_batch_larger_than_queue_keeps_the_newest_keys() -> None:
-    queue = MemoryQueue(2, 3)
+    queue = MemoryQueue(2, 3, normalize=False)
     queue.enqueue(_keys([1.0]))
     queue.enqueue(_keys([10.0, 11.0, 12.0, 13.0, 14.0]))
     # Key i of the batch goes to row (1 + i) % 3, i.e. rows 1, 2, 0, 1, 2: the last three
@@ -81,7 +81,7 @@ def test_batch_larger_than_queue_keeps_the_newest_keys() -> None:
     batch_sizes=st.lists(st.integers(0, 12), min_size=1, max_size=6),
 )
 def test_enqueue_matches_a_key_by_key_reference(size: int, batch_sizes: list[int]) -> None:
-    queue = MemoryQueue(3, size, generator=torch.Generator().manual_seed(size))
+    queue = MemoryQueue(3, size, generator=torch.Generator().manual_seed(size), normalize=False)
     initial = queue.negatives
     batches = []
     counter = 0
@@ -125,7 +125,7 @@ def test_negatives_is_a_snapshot_so_enqueue_before_backward_is_safe() -> None:
 
 
 def test_enqueue_detaches_and_casts_keys_to_the_queue_dtype() -> None:
-    queue = MemoryQueue(3, 4).to(torch.float64)
+    queue = MemoryQueue(3, 4, normalize=False).to(torch.float64)
     assert queue.queue.dtype == torch.float64
     assert queue.pointer.dtype == torch.long
     keys = torch.randn(2, 3, requires_grad=True)
@@ -133,6 +133,58 @@ def test_enqueue_detaches_and_casts_keys_to_the_queue_dtype() -> None:
     assert queue.negatives.dtype == torch.float64
     assert not queue.queue.requires_grad
     torch.testing.assert_close(queue.negatives[:2], (keys * 2).detach().double())
+
+
+def test_enqueued_keys_are_l2_normalised_by_default() -> None:
+    queue = MemoryQueue(5, 8, generator=torch.Generator().manual_seed(0))
+    assert queue.normalize is True
+    initial = queue.negatives
+    keys = 3.0 * torch.randn(6, 5, generator=torch.Generator().manual_seed(1))
+    queue.enqueue(keys)
+    rows = queue.negatives
+    torch.testing.assert_close(rows.norm(dim=1), torch.ones(8))
+    torch.testing.assert_close(rows[:6], torch.nn.functional.normalize(keys, dim=1))
+    assert torch.equal(rows[6:], initial[6:])
+    assert int(queue.pointer) == 6
+    queue.enqueue(keys[:4])  # wraps around: rows 6, 7, 0, 1, still unit vectors
+    torch.testing.assert_close(queue.negatives.norm(dim=1), torch.ones(8))
+
+
+def test_normalize_false_keeps_the_raw_keys() -> None:
+    queue = MemoryQueue(5, 8, normalize=False)
+    assert queue.normalize is False
+    keys = 3.0 * torch.randn(6, 5, generator=torch.Generator().manual_seed(1))
+    queue.enqueue(keys)
+    assert torch.equal(queue.negatives[:6], keys)
+
+
+def test_a_zero_key_is_stored_as_zero_not_nan() -> None:
+    queue = MemoryQueue(3, 4)
+    keys = torch.tensor([[0.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    queue.enqueue(keys)
+    rows = queue.negatives
+    assert not rows.isnan().any()
+    assert torch.equal(rows[:2], torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+
+
+def test_low_precision_keys_become_finite_unit_vectors() -> None:
+    # The squared norm of these keys (3 * 300**2) lies beyond float16's maximum, 65504.
+    queue = MemoryQueue(3, 4, dtype=torch.float16)
+    queue.enqueue(torch.full((2, 3), 300.0, dtype=torch.float16))
+    rows = queue.negatives
+    assert rows.dtype == torch.float16
+    assert rows.isfinite().all()
+    torch.testing.assert_close(rows[:2], torch.full((2, 3), 3**-0.5, dtype=torch.float16))
+
+
+def test_normalised_keys_are_cast_to_a_float64_queue() -> None:
+    queue = MemoryQueue(3, 4).to(torch.float64)
+    keys = torch.tensor([[3.0, 4.0, 0.0]], requires_grad=True)
+    queue.enqueue(keys * 2)
+    assert queue.negatives.dtype == torch.float64
+    torch.testing.assert_close(
+        queue.negatives[0], torch.tensor([0.6, 0.8, 0.0], dtype=torch.float64)
+    )
 
 
 def test_dtype_and_device_arguments() -> None:
@@ -189,5 +241,6 @@ def test_loading_a_checkpoint_of_another_size_fails_clearly() -> None:
         MemoryQueue(3, 4).load_state_dict(MemoryQueue(3, 5).state_dict())
 
 
-def test_repr_names_dim_and_size() -> None:
-    assert repr(MemoryQueue(3, 4)) == "MemoryQueue(dim=3, size=4)"
+def test_repr_names_dim_size_and_normalize() -> None:
+    assert repr(MemoryQueue(3, 4)) == "MemoryQueue(dim=3, size=4, normalize=True)"
+    assert repr(MemoryQueue(3, 4, normalize=False)) == "MemoryQueue(dim=3, size=4, normalize=False)"

@@ -27,13 +27,25 @@ def _count_key_batches(recipe: nn.Module) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("method", "key_batch"), [("moco", 4), ("merge", 8), ("semi_negative", 12), ("full", 12)]
+    ("method", "hard_negative", "key_batch"),
+    [
+        ("moco", "background", 4),
+        ("merge", "background", 8),
+        ("semi_negative", "background", 12),
+        ("full", "background", 12),
+        ("full", "frozen", 12),
+        ("full", "both", 16),
+    ],
 )
 def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
-    tiny_config: PretrainConfig, method: str, key_batch: int
+    tiny_config: PretrainConfig, method: str, hard_negative: str, key_batch: int
 ) -> None:
-    """Batch-norm leakage: mixed and background clips share ONE key-encoder batch."""
-    config = dataclasses.replace(tiny_config, method=method).resolved()  # type: ignore[arg-type]
+    """Batch-norm leakage: mixed clips and hard negatives share ONE key-encoder batch."""
+    config = dataclasses.replace(
+        tiny_config,
+        method=method,  # type: ignore[arg-type]
+        hard_negative=hard_negative,  # type: ignore[arg-type]
+    ).resolved()
     torch.manual_seed(0)
     recipe = build_recipe(config)
     sizes = _count_key_batches(recipe)
@@ -93,3 +105,119 @@ def test_full_contrasts_the_micro_term_against_the_mixed_clip(
     torch.testing.assert_close(losses["full"].static, losses["semi_negative_micro"].static)
     torch.testing.assert_close(losses["full"].wide, losses["semi_negative_micro"].wide)
     assert not torch.isclose(losses["full"].micro, losses["semi_negative_micro"].micro)
+
+
+class _LossSpy(nn.Module):
+    """Records the keyword arguments the recipe hands to its loss."""
+
+    def __init__(self, loss: nn.Module) -> None:
+        super().__init__()
+        self.inner = loss
+        self.calls: list[dict[str, object]] = []
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.inner, name)
+
+    def forward(self, *args: object, **kwargs: object) -> object:
+        self.calls.append(kwargs)
+        return self.inner(*args, **kwargs)
+
+
+def _spied_recipe(config: PretrainConfig) -> tuple[nn.Module, _LossSpy]:
+    torch.manual_seed(0)
+    recipe = build_recipe(config)
+    spy = _LossSpy(recipe.loss)
+    recipe.loss = spy  # type: ignore[assignment]
+    return recipe, spy
+
+
+@pytest.mark.parametrize(("hard_negative", "count"), [("background", 1), ("both", 2)])
+def test_the_micro_term_gets_the_hard_negatives_too(
+    tiny_config: PretrainConfig, hard_negative: str, count: int
+) -> None:
+    config = dataclasses.replace(tiny_config, hard_negative=hard_negative).resolved()  # type: ignore[arg-type]
+    recipe, spy = _spied_recipe(config)
+    recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    call = spy.calls[0]
+    wide, micro = call["background_key"], call["micro_background_key"]
+    assert isinstance(wide, torch.Tensor) and isinstance(micro, torch.Tensor)
+    assert wide.shape == (4, count, 16) and micro.shape == (4, count, 16)
+    valid = call["background_valid"]
+    assert isinstance(valid, torch.Tensor) and valid.shape == (4, count) and bool(valid.all())
+
+
+def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> None:
+    """With ``mix_prob=0`` no clip is mixed: the wide and micro terms have no valid row."""
+    config = dataclasses.replace(tiny_config, mix_prob=0.0).resolved()
+    recipe, spy = _spied_recipe(config)
+    out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    call = spy.calls[0]
+    assert not bool(call["wide_valid"].any())  # type: ignore[union-attr]
+    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    assert out.static.item() > 0.0
+
+
+@pytest.mark.parametrize("mix_view", ["query", "key"])
+def test_the_mixed_positive_comes_from_the_chosen_view(
+    tiny_config: PretrainConfig, mix_view: str
+) -> None:
+    config = dataclasses.replace(tiny_config, mix_view=mix_view).resolved()  # type: ignore[arg-type]
+    torch.manual_seed(0)
+    recipe = build_recipe(config)
+    seen: list[torch.Tensor] = []
+    assert recipe.mixer is not None
+    recipe.mixer.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    query, key = _views()
+    recipe(query, key, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(seen[0], key if mix_view == "key" else query)
+
+
+def test_every_encoded_clip_gets_its_own_photometric_draw(tiny_config: PretrainConfig) -> None:
+    config = dataclasses.replace(tiny_config, hard_negative="both").resolved()
+    torch.manual_seed(0)
+    recipe = build_recipe(config)
+    finished: list[int] = []
+
+    def photometric(clips: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        finished.append(clips.shape[0])
+        return clips * 0.5
+
+    recipe(*_views(), generator=torch.Generator().manual_seed(0), photometric=photometric)
+    assert finished == [4, 4, 4, 4, 4]  # key, mixed, background, frozen, then the query
+
+
+def test_the_frozen_negative_is_one_frame_of_the_mixed_view() -> None:
+    from bgdebias.training.recipe import freeze_random_frame
+
+    clip = torch.rand(3, 2, 5, 4, 4, generator=torch.Generator().manual_seed(0))
+    frozen = freeze_random_frame(clip, generator=torch.Generator().manual_seed(1))
+    index = torch.randint(5, (3,), generator=torch.Generator().manual_seed(1))
+    for b in range(3):
+        expected = clip[b, :, index[b] : index[b] + 1].expand(-1, 5, -1, -1)
+        assert torch.equal(frozen[b], expected)
+
+
+def test_hard_negatives_are_checked(tiny_config: PretrainConfig) -> None:
+    from bgdebias.losses import DualBackgroundLoss
+    from bgdebias.training.recipe import DebiasedMoCo
+
+    recipe = build_recipe(tiny_config.resolved())
+    with pytest.raises(ValueError, match="`hard_negatives` must be a sequence of"):
+        DebiasedMoCo(
+            recipe.query_encoder,
+            mixer=recipe.mixer,
+            loss=DualBackgroundLoss(),
+            queue_size=8,
+            hard_negatives=("scene",),  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValueError, match="`mix_view` must be one of 'query', 'key'"):
+        DebiasedMoCo(
+            recipe.query_encoder,
+            mixer=recipe.mixer,
+            loss=DualBackgroundLoss(),
+            queue_size=8,
+            mix_view="third",  # type: ignore[arg-type]
+        )

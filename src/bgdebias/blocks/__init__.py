@@ -1,6 +1,7 @@
 """The debiasing blocks: decoupler, mixer and motion-aware decomposition."""
 
 from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
+from bgdebias.blocks.fame_mask import fame_foreground_mask
 from bgdebias.blocks.mixer import MixedBatch, SemiNegativePairMixer
 from bgdebias.blocks.motion_aware import MotionAwareDecomposition, MotionDecomposition
 from bgdebias.blocks.motion_energy import (
@@ -25,6 +26,7 @@ __all__ = [
     "StaticDynamicDecoupler",
     "auto_blur_kernel_size",
     "choose_partners",
+    "fame_foreground_mask",
     "frame_difference_energy",
     "gaussian_blur_maps",
     "minmax_normalize_maps",

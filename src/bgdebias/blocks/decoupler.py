@@ -16,6 +16,7 @@ from bgdebias._validation import (
     check_open_unit,
     check_positive,
 )
+from bgdebias.blocks.fame_mask import _fame_mask_and_energy
 from bgdebias.blocks.motion_energy import (
     MOTION_EPS,
     auto_blur_kernel_size,
@@ -28,7 +29,7 @@ from bgdebias.blocks.motion_energy import (
     top_fraction_mask,
 )
 
-ThresholdMode = Literal["fraction", "otsu"]
+ThresholdMode = Literal["fraction", "otsu", "fame"]
 MaskMode = Literal["clip", "frame"]
 StaticEstimator = Literal["median", "mean", "random_frame"]
 DynamicMode = Literal["masked", "residual"]
@@ -77,7 +78,7 @@ class StaticDynamicDecoupler(nn.Module):
     """Split a clip into a static factor (the scene) and a dynamic factor (the actor).
 
     Motion energy is the mean absolute difference of adjacent frames, averaged over
-    channels and time (``mask_mode="clip"``, one map for all frames, as FAME does), or
+    channels and time (``mask_mode="clip"``, one map for all frames, like FAME's), or
     each frame's absolute difference from the temporal median (``mask_mode="frame"``, a
     map per frame that follows the actor: our reading, since a per-clip mask covers the
     actor's whole trail and lets the clip's own background inside the trail leak into a
@@ -89,7 +90,19 @@ class StaticDynamicDecoupler(nn.Module):
       ``sigmoid((E - q_beta) / soft_temperature)`` with ``q_beta`` the ``1 - beta`` quantile;
     * ``threshold="otsu"``: pixels above Otsu's threshold of the energy histogram, which
       adapts to the actor's size (a fixed ``beta = 0.5`` marks half the frame as foreground
-      even when the actor covers 5% of it).
+      even when the actor covers 5% of it);
+    * ``threshold="fame"``: FAME's exact mask (:func:`~bgdebias.blocks.fame_foreground_mask`:
+      its own blur, colour-histogram refinement, top ``int(beta * H * W)`` pixels), one per
+      clip. It needs ``mask_mode="clip"``, ``soft=False`` and ``blur_kernel_size=None``
+      (FAME sizes its kernel itself), RGB clips in [0, 1] (checked with ``check_finite``),
+      and ``energy`` is then FAME's normalised motion map before the colour refinement.
+      A clip without motion still gets an empty mask, where FAME would pick
+      ``int(beta * H * W)`` arbitrary pixels.
+
+    The other thresholds do not reproduce FAME numerically: FAME's kernel is
+    ``int(0.1 * side) // 2 * 2 + 1`` (1 below 20 pixels; 2 smaller than ours whenever
+    ``side % 20`` is 15 to 19), ``"fraction"`` counts ``round(beta * H * W)`` pixels where
+    FAME takes ``int(beta * H * W)``, and FAME always refines its motion map by colour.
 
     The static factor is the per-pixel temporal median (the actor vanishes wherever it
     covers a pixel in fewer than half of the frames; a slow or large actor leaves a ghost),
@@ -102,8 +115,9 @@ class StaticDynamicDecoupler(nn.Module):
     returned in their own dtype.
 
     Args:
-        beta: Foreground fraction for ``threshold="fraction"``, in (0, 1).
-        threshold: ``"fraction"`` (top ``beta``) or ``"otsu"`` (adaptive).
+        beta: Foreground fraction for ``threshold="fraction"`` and ``"fame"``, in (0, 1).
+        threshold: ``"fraction"`` (top ``beta``), ``"otsu"`` (adaptive) or ``"fame"``
+            (FAME's exact mask).
         soft: Return a soft mask in [0, 1] instead of a hard {0, 1} mask.
         soft_temperature: Temperature of the soft mask's sigmoid, > 0.
         mask_mode: ``"clip"`` (one mask for all frames) or ``"frame"`` (a mask per frame).
@@ -111,7 +125,8 @@ class StaticDynamicDecoupler(nn.Module):
         dynamic: ``"masked"`` (``clip * mask``) or ``"residual"`` (``clip - static``).
         blur_kernel_size: Odd Gaussian kernel size, at most the frame's short side; ``None``
             picks about 10% of the short side; ``1`` disables blurring.
-        check_finite: Raise ``ValueError`` on NaN/Inf input (one device sync per call).
+        check_finite: Raise ``ValueError`` on NaN/Inf input (one device sync per call);
+            with ``threshold="fame"`` also on values outside [0, 1].
 
     Example:
         >>> import torch
@@ -139,7 +154,9 @@ class StaticDynamicDecoupler(nn.Module):
     ) -> None:
         super().__init__()
         self.beta = check_open_unit(beta, "beta")
-        self.threshold: ThresholdMode = check_choice(threshold, "threshold", ("fraction", "otsu"))  # type: ignore[assignment]
+        self.threshold: ThresholdMode = check_choice(  # type: ignore[assignment]
+            threshold, "threshold", ("fraction", "otsu", "fame")
+        )
         self.soft = bool(soft)
         self.soft_temperature = check_positive(soft_temperature, "soft_temperature")
         self.mask_mode: MaskMode = check_choice(mask_mode, "mask_mode", ("clip", "frame"))  # type: ignore[assignment]
@@ -153,6 +170,8 @@ class StaticDynamicDecoupler(nn.Module):
                 raise ValueError(f"`blur_kernel_size` must be odd, got {blur_kernel_size}")
         self.blur_kernel_size = blur_kernel_size
         self.check_finite = bool(check_finite)
+        if self.threshold == "fame":
+            self._check_fame_options()
 
     def forward(self, clip: Tensor, *, generator: torch.Generator | None = None) -> DecoupledClip:
         """Decouple a batch of clips.
@@ -176,12 +195,18 @@ class StaticDynamicDecoupler(nn.Module):
             reference = static_frame if self.static == "median" else _median_frame(work)
             raw = static_residual_energy(work, reference)
         batch, maps, height, width = raw.shape
-        flat_raw = raw.reshape(batch * maps, height, width)
-        energy = minmax_normalize_maps(gaussian_blur_maps(flat_raw, kernel))
-        mask = self._threshold(energy).view(batch, 1, maps, height, width)
+        if self.threshold == "fame":
+            mask, energy = _fame_mask_and_energy(clip, self.beta, check_range=self.check_finite)
+        else:
+            flat_raw = raw.reshape(batch * maps, height, width)
+            energy = minmax_normalize_maps(gaussian_blur_maps(flat_raw, kernel))
+            mask = self._threshold(energy)
+        mask = mask.view(batch, 1, maps, height, width)
         energy = energy.view(batch, 1, maps, height, width)
         span = raw.flatten(2).amax(dim=2) - raw.flatten(2).amin(dim=2)
         has_motion = (span > MOTION_EPS).any(dim=1)
+        if self.threshold == "fame":  # our rule, not FAME's: no motion, no foreground
+            mask = mask * has_motion.view(batch, 1, 1, 1, 1).to(mask.dtype)
         frames = clip.shape[2]
         shape = (batch, 1, frames, height, width)
         mask = mask.expand(shape).to(clip.dtype)
@@ -189,6 +214,20 @@ class StaticDynamicDecoupler(nn.Module):
         static = static_frame.to(clip.dtype).expand_as(clip)
         dynamic = clip * mask if self.dynamic == "masked" else clip - static
         return DecoupledClip(static, dynamic, mask, energy, has_motion)
+
+    def _check_fame_options(self) -> None:
+        if self.mask_mode != "clip":
+            raise ValueError(
+                "`threshold='fame'` needs `mask_mode='clip'` (FAME computes one mask per "
+                f"clip), got mask_mode={self.mask_mode!r}"
+            )
+        if self.soft:
+            raise ValueError("`threshold='fame'` gives a hard mask: `soft` must be False, got True")
+        if self.blur_kernel_size is not None:
+            raise ValueError(
+                "`threshold='fame'` sizes its blur as FAME does (int(0.1 * side) // 2 * 2 + 1): "
+                f"`blur_kernel_size` must be None, got {self.blur_kernel_size}"
+            )
 
     def _kernel_size(self, height: int, width: int) -> int:
         if self.blur_kernel_size is None:

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from bgdebias._validation import check_choice, check_clip, check_unit
 from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
-from bgdebias.blocks.partners import PartnerMode, choose_partners
+from bgdebias.blocks.partners import PARTNER_MODES, PartnerMode, choose_partners
 
 BackgroundSource = Literal["static", "clip"]
 
@@ -28,8 +28,9 @@ class MixedBatch:
             nothing that moves, the hard negative. Shape: ``(B, C, T, H, W)`` (expanded view).
         mask: Foreground mask used for mixing. Shape: ``(B, 1, T, H, W)``.
         partner: Index of the clip whose background each clip received. Shape: ``(B,)``.
-        applied: Whether each clip was mixed (drawn with ``mix_prob`` and the clip moves).
-            Shape: ``(B,)``, bool.
+        applied: Whether each clip was mixed: drawn with ``mix_prob``, the clip moves, and
+            its partner is another clip. Only these are positives for motion: pass
+            ``applied`` as the loss's ``wide_valid``. Shape: ``(B,)``, bool.
         has_motion: Whether anything moves in each clip; without motion the background
             equals the clip, so it is no negative: pass ``has_motion`` as the loss's
             ``background_valid``. Shape: ``(B,)``, bool.
@@ -80,7 +81,8 @@ class SemiNegativePairMixer(nn.Module):
             Soft masks, Otsu thresholds and per-frame masks are its options.
         background: Partner's ``"static"`` factor (default) or its full ``"clip"`` (FAME).
         mix_prob: Probability that a clip is mixed, in [0, 1]; unmixed clips pass through.
-        partner: ``"derangement"`` (random, default) or ``"roll"`` (clip ``i + 1``).
+        partner: ``"derangement"`` (random, no clip is its own partner; default), ``"roll"``
+            (clip ``i + 1``) or ``"permutation"`` (FAME's ``randperm``: fixed points allowed).
 
     Example:
         >>> import torch
@@ -110,7 +112,7 @@ class SemiNegativePairMixer(nn.Module):
             background, "background", ("static", "clip")
         )
         self.mix_prob = check_unit(mix_prob, "mix_prob")
-        self.partner: PartnerMode = check_choice(partner, "partner", ("derangement", "roll"))  # type: ignore[assignment]
+        self.partner: PartnerMode = check_choice(partner, "partner", PARTNER_MODES)  # type: ignore[assignment]
 
     def forward(
         self,
@@ -141,7 +143,8 @@ class SemiNegativePairMixer(nn.Module):
         partner = choose_partners(batch, self.partner, generator=generator, device=clip.device)
         source = decoupled.static if self.background == "static" else clip
         merged = torch.lerp(source[partner], clip, decoupled.mask)
-        applied = decoupled.has_motion & self._coins(batch, generator, clip.device)
+        foreign = partner != torch.arange(batch, device=clip.device)
+        applied = decoupled.has_motion & foreign & self._coins(batch, generator, clip.device)
         mixed = torch.where(applied.view(-1, 1, 1, 1, 1), merged, clip)
         return MixedBatch(
             mixed=mixed,

@@ -63,6 +63,10 @@ class MotionAwareDecomposition(nn.Module):
     about a third of the saliency a moving square got; with replicate padding, zero), so
     prefer backbones with replicate temporal padding.
 
+    The differences and norms are computed in float32 (float64 for float64 features); the
+    projection runs in its weights' dtype, also inside ``torch.autocast`` (disabled
+    locally), so the map does not depend on autocast.
+
     A clip whose features do not change gives ``S = 0``: its dynamic feature is the zero
     vector and its static feature equals the plain pooling; nothing is NaN.
 
@@ -115,7 +119,7 @@ class MotionAwareDecomposition(nn.Module):
             A :class:`MotionDecomposition`.
         """
         self._check(features)
-        projected = self.projection(features)
+        projected = self._project(features)
         difference = projected[:, :, 1:] - projected[:, :, :-1]
         if difference.dtype not in (torch.float32, torch.float64):
             difference = difference.float()
@@ -136,6 +140,13 @@ class MotionAwareDecomposition(nn.Module):
             saliency=weights,
             step_maps=step_maps.to(features.dtype),
         )
+
+    def _project(self, features: Tensor) -> Tensor:
+        if not isinstance(self.projection, nn.Conv3d):
+            return features
+        # In the weights' dtype, not autocast's: a bf16 projection would shift the map.
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            return self.projection(features.to(self.projection.weight.dtype))  # type: ignore[no-any-return]
 
     def _check(self, features: Tensor) -> None:
         check_tensor(features, "features")

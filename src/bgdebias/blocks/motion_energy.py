@@ -40,6 +40,9 @@ def gaussian_blur_maps(maps: Tensor, kernel_size: int) -> Tensor:
     """Blur each 2D map with a separable Gaussian of ``sigma = kernel_size / 3``.
 
     Borders are padded by reflection. ``kernel_size`` of 1 returns the input unchanged.
+    Computed in float32 (float64 for float64 maps), also inside ``torch.autocast``, which
+    is disabled locally (it would run the convolutions in bf16/fp16), and returned in the
+    maps' dtype.
 
     Shape:
         maps: ``(N, H, W)``; returns ``(N, H, W)``.
@@ -56,15 +59,18 @@ def gaussian_blur_maps(maps: Tensor, kernel_size: int) -> Tensor:
     """
     if kernel_size == 1:
         return maps
-    sigma = kernel_size / 3.0
-    offsets = torch.arange(kernel_size, device=maps.device, dtype=maps.dtype) - kernel_size // 2
-    weights = torch.exp(-0.5 * (offsets / sigma) ** 2)
-    weights = weights / weights.sum()
-    pad = kernel_size // 2
-    x = maps.unsqueeze(1)
-    x = F.conv2d(F.pad(x, (pad, pad, 0, 0), mode="reflect"), weights.view(1, 1, 1, -1))
-    x = F.conv2d(F.pad(x, (0, 0, pad, pad), mode="reflect"), weights.view(1, 1, -1, 1))
-    return x.squeeze(1)
+    work_dtype = maps.dtype if maps.dtype == torch.float64 else torch.float32
+    with torch.autocast(device_type=maps.device.type, enabled=False):
+        sigma = kernel_size / 3.0
+        offsets = torch.arange(kernel_size, device=maps.device, dtype=work_dtype)
+        offsets = offsets - kernel_size // 2
+        weights = torch.exp(-0.5 * (offsets / sigma) ** 2)
+        weights = weights / weights.sum()
+        pad = kernel_size // 2
+        x = maps.to(work_dtype).unsqueeze(1)
+        x = F.conv2d(F.pad(x, (pad, pad, 0, 0), mode="reflect"), weights.view(1, 1, 1, -1))
+        x = F.conv2d(F.pad(x, (0, 0, pad, pad), mode="reflect"), weights.view(1, 1, -1, 1))
+    return x.squeeze(1).to(maps.dtype)
 
 
 def minmax_normalize_maps(maps: Tensor) -> Tensor:

@@ -9,7 +9,8 @@ from torch import Tensor
 
 from bgdebias._validation import check_choice, check_int
 
-PartnerMode = Literal["derangement", "roll"]
+PartnerMode = Literal["derangement", "roll", "permutation"]
+PARTNER_MODES: tuple[str, ...] = ("derangement", "roll", "permutation")
 
 _MAX_REJECTIONS = 100
 
@@ -56,10 +57,12 @@ def choose_partners(
     generator: torch.Generator | None = None,
     device: torch.device | None = None,
 ) -> Tensor:
-    """Partner indices for a batch of ``n``: a random derangement or a roll by one.
+    """Partner indices for a batch of ``n``: a random derangement, a roll by one, or any
+    random permutation (FAME's ``torch.randperm``: a clip may draw itself, about once per
+    batch on average, and is then merged with its own clip).
 
     Shape:
-        Returns ``(n,)``, int64, with no fixed point.
+        Returns ``(n,)``, int64; with no fixed point except for ``"permutation"``.
 
     Example:
         >>> import torch
@@ -68,8 +71,15 @@ def choose_partners(
         >>> p = choose_partners(4, "derangement", generator=torch.Generator().manual_seed(0))
         >>> sorted(p.tolist()), bool((p != torch.arange(4)).all())
         ([0, 1, 2, 3], True)
+        >>> sorted(choose_partners(4, "permutation", generator=torch.Generator()).tolist())
+        [0, 1, 2, 3]
     """
-    check_choice(mode, "partner", ("derangement", "roll"))
+    check_choice(mode, "partner", PARTNER_MODES)
+    if mode == "permutation":
+        check_int(n, "n", minimum=1)
+        draw_device = generator.device if generator is not None else torch.device("cpu")
+        permutation = torch.randperm(n, generator=generator, device=draw_device)
+        return permutation.to(device or draw_device)
     if mode == "roll":
         check_int(n, "n", minimum=2)
         return torch.arange(n, device=device).roll(-1)

@@ -9,7 +9,8 @@ import typing
 from typing import Any, Literal, get_args, get_origin
 
 _HELP: dict[str, str] = {
-    "method": "which parts run: moco (baseline), merge (mixed positive only, FAME-like), "
+    "method": "which parts run: moco (baseline), fame (FAME's mask, merge and loss), "
+    "merge (mixed positive only), "
     "semi_negative (+ background hard negative), semi_negative_micro / full (+ micro term)",
     "temperature": "InfoNCE temperature",
     "w_static": "weight of the appearance term (query vs. key view)",
@@ -19,6 +20,13 @@ _HELP: dict[str, str] = {
     "threshold": "decoupler threshold: Otsu (adaptive to the actor's size) or top-beta fraction",
     "beta": "foreground fraction for threshold=fraction, in (0, 1)",
     "mix_prob": "probability that a clip is mixed",
+    "mix_view": "view whose actor is mixed onto a partner's background (the wide positive)",
+    "hard_negative": "hard negatives of the wide and micro terms: the clip's background "
+    "(actor removed), a frozen frame (actor kept, motion removed) or both",
+    "static_hard_negatives": "give the appearance term the hard negatives too",
+    "synthetic_backgrounds": "synthetic backgrounds: procedural textures or photographs",
+    "synthetic_actor": "synthetic actor: a plain disc or a disc with its own moving texture",
+    "temporal_padding": "small3d: pad time by repeating frames (replicate) or with zeros",
     "dataset": "training data",
     "root": "dataset folder (videos and annotation files); not needed for synthetic",
     "annotations": "folder of the split/annotation files (default: --root)",

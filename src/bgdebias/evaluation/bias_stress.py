@@ -77,6 +77,8 @@ def make_stress_splits(
     size: int = 64,
     bias: float = 0.9,
     seed: int = 0,
+    backgrounds: str = "procedural",
+    actor: str = "disc",
     train_clip_sampler: ClipSampler | None = None,
     test_clip_sampler: ClipSampler | None = None,
 ) -> StressSplits:
@@ -94,6 +96,9 @@ def make_stress_splits(
         size: Frame side in pixels.
         bias: Probability that a ``train`` video shows its class's background family.
         seed: Dataset seed.
+        backgrounds: ``"procedural"`` or ``"photo"`` (see
+            :class:`~bgdebias.data.synthetic.MovingSpriteDataset`).
+        actor: ``"disc"`` or ``"textured"``.
         train_clip_sampler: Clip sampler of the training splits (whole videos when ``None``).
         test_clip_sampler: Clip sampler of the test splits, e.g. a
             :class:`~bgdebias.data.sampling.UniformClipSampler` with several clips.
@@ -126,6 +131,8 @@ def make_stress_splits(
         "num_frames": num_frames,
         "size": size,
         "seed": seed,
+        "backgrounds": backgrounds,
+        "actor": actor,
     }
 
     def test_split(split: Any) -> MovingSpriteDataset:

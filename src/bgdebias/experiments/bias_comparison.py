@@ -141,7 +141,11 @@ def run_bias_comparison(
         raise ValueError(f"the bias comparison runs on synthetic data, got {base.dataset!r}")
     if splits is None:
         splits = make_stress_splits(
-            num_frames=base.num_frames or 8, size=base.size or 64, bias=base.synthetic_bias
+            num_frames=base.num_frames or 8,
+            size=base.size or 64,
+            bias=base.synthetic_bias,
+            backgrounds=base.synthetic_backgrounds,
+            actor=base.synthetic_actor,
         )
     runs = []
     for seed in seeds:
@@ -174,6 +178,8 @@ def _run_one(
             size=config.size or 64,
             bias=config.synthetic_bias,
             seed=config.seed + 10_000,
+            backgrounds=config.synthetic_backgrounds,
+            actor=config.synthetic_actor,
         )
         backbone = train_supervised(data, config, num_classes=data.num_classes)
     else:

@@ -43,6 +43,8 @@ def write_demo_heatmaps(
         num_frames=config.num_frames or 8,
         size=config.size or 64,
         seed=config.seed,
+        backgrounds=config.synthetic_backgrounds,
+        actor=config.synthetic_actor,
     )
     return write_heatmaps(encoder, config, data.batch(range(num_videos)).clip, output_dir)
 

@@ -65,10 +65,14 @@ class DualBackgroundLoss(nn.Module):
         w_static: Weight of the appearance term, >= 0.
         w_wide: Weight of the wide-bias term, >= 0.
         w_micro: Weight of the micro-bias term, >= 0.
+        hard_negatives_in_static: Give the appearance term the background hard negatives
+            too, so that even the plain two-view contrast cannot be won by the scene alone
+            (our reading of "the same contrast"; off reproduces the earlier objective).
 
     Shape:
-        All embeddings ``(B, D)`` (micro ones may have their own ``D'``); queues ``(K, D)``
-        and ``(K', D')``; ``background_valid`` ``(B,)`` bool.
+        Embeddings ``(B, D)`` (micro ones may have their own ``D'``); hard negatives
+        ``(B, D)`` or ``(B, M, D)``; queues ``(K, D)`` and ``(K', D')``;
+        ``background_valid`` ``(B,)`` or ``(B, M)`` bool; ``wide_valid`` ``(B,)`` bool.
 
     Example:
         >>> import torch
@@ -86,8 +90,10 @@ class DualBackgroundLoss(nn.Module):
         w_static: float = 1.0,
         w_wide: float = 1.0,
         w_micro: float = 1.0,
+        hard_negatives_in_static: bool = False,
     ) -> None:
         super().__init__()
+        self.hard_negatives_in_static = bool(hard_negatives_in_static)
         self.temperature = check_positive(temperature, "temperature")
         self.w_static = check_non_negative(w_static, "w_static")
         self.w_wide = check_non_negative(w_wide, "w_wide")
@@ -108,6 +114,8 @@ class DualBackgroundLoss(nn.Module):
         queue: Tensor | None = None,
         micro_queue: Tensor | None = None,
         background_valid: Tensor | None = None,
+        wide_valid: Tensor | None = None,
+        micro_valid: Tensor | None = None,
     ) -> DualBackgroundLossOutput:
         """Compute the three terms and their weighted sum.
 
@@ -127,34 +135,56 @@ class DualBackgroundLoss(nn.Module):
             queue: Negatives of the static and wide terms. Shape: ``(K, D)``.
             micro_queue: Negatives of the micro term. Shape: ``(K', D')``.
             background_valid: Which background negatives count (``MixedBatch.has_motion``:
-                a motionless clip's background is the clip itself). Shape: ``(B,)``, bool.
+                a motionless clip's background is the clip itself). Shape: ``(B,)`` or
+                ``(B, M)``, bool.
+            wide_valid: Which rows of the wide term count: ``MixedBatch.applied``, since a clip that
+                was not mixed is no positive across backgrounds. The term is the mean over
+                the valid rows (zero when none is valid). Shape: ``(B,)``, bool.
+            micro_valid: The same for the micro term (pass ``wide_valid`` when its
+                positive is the mixed clip). Shape: ``(B,)``, bool.
 
         Returns:
             A :class:`DualBackgroundLossOutput`.
         """
         zero = query.new_zeros((), dtype=torch.float32)
         static = wide = micro = zero
+        background = background_valid if background_key is not None else None
         if self.w_static > 0:
-            static = info_nce(query, key, queue, temperature=self.temperature)
-        if self.w_wide > 0:
-            wide = info_nce(
+            in_static = self.hard_negatives_in_static and background_key is not None
+            static = info_nce(
                 query,
-                _required(mixed_key, "mixed_key", "w_wide"),
+                key,
                 queue,
                 temperature=self.temperature,
-                hard_negatives=background_key,
-                hard_negative_valid=background_valid if background_key is not None else None,
+                hard_negatives=background_key if in_static else None,
+                hard_negative_valid=background if in_static else None,
+            )
+        if self.w_wide > 0:
+            wide = _masked_mean(
+                info_nce(
+                    query,
+                    _required(mixed_key, "mixed_key", "w_wide"),
+                    queue,
+                    temperature=self.temperature,
+                    hard_negatives=background_key,
+                    hard_negative_valid=background,
+                    reduction="none",
+                ),
+                wide_valid,
             )
         if self.w_micro > 0:
-            micro = info_nce(
-                _required(micro_query, "micro_query", "w_micro"),
-                _required(micro_key, "micro_key", "w_micro"),
-                micro_queue,
-                temperature=self.temperature,
-                hard_negatives=micro_background_key,
-                hard_negative_valid=(
-                    background_valid if micro_background_key is not None else None
+            micro_background = background_valid if micro_background_key is not None else None
+            micro = _masked_mean(
+                info_nce(
+                    _required(micro_query, "micro_query", "w_micro"),
+                    _required(micro_key, "micro_key", "w_micro"),
+                    micro_queue,
+                    temperature=self.temperature,
+                    hard_negatives=micro_background_key,
+                    hard_negative_valid=micro_background,
+                    reduction="none",
                 ),
+                micro_valid,
             )
         total = self.w_static * static + self.w_wide * wide + self.w_micro * micro
         return DualBackgroundLossOutput(total=total, static=static, wide=wide, micro=micro)
@@ -164,6 +194,14 @@ class DualBackgroundLoss(nn.Module):
             f"temperature={self.temperature}, w_static={self.w_static}, "
             f"w_wide={self.w_wide}, w_micro={self.w_micro}"
         )
+
+
+def _masked_mean(losses: Tensor, valid: Tensor | None) -> Tensor:
+    """Mean of per-row losses over the valid rows; zero (with a gradient path) if none."""
+    if valid is None:
+        return losses.mean()
+    weights = valid.to(losses.dtype)
+    return (losses * weights).sum() / weights.sum().clamp_min(1.0)
 
 
 def _required(value: Tensor | None, name: str, weight: str) -> Tensor:

@@ -35,8 +35,8 @@ def info_nce(
     Negatives for row ``i`` are the rows of ``negatives`` (a queue shared by the batch) or,
     when ``negatives`` is ``None``, the other rows' positive keys (in-batch negatives, as in
     SimCLR/MoCo v3), plus row ``i``'s own ``hard_negatives``. All embeddings are L2-normalised
-    here, and logits are computed in float32 whatever the input dtype, so the loss is
-    stable under autocast.
+    here, and logits are computed in float32 whatever the input dtype, also inside
+    ``torch.autocast`` (which is disabled locally), so the loss is stable under autocast.
 
     Args:
         query: Query embeddings. Shape: ``(B, D)``.
@@ -61,29 +61,32 @@ def info_nce(
     temperature = check_positive(temperature, "temperature")
     check_choice(reduction, "reduction", ("mean", "sum", "none"))
     query, positive_key = _check_pair(query, positive_key)
-    q = F.normalize(query.float(), dim=1)
-    k = F.normalize(positive_key.float(), dim=1)
-    if negatives is None:
-        logits = q @ k.T
-        target = torch.arange(q.shape[0], device=q.device)
-    else:
-        queue = _check_negatives(negatives, q.shape[1])
-        positive = (q * k).sum(dim=1, keepdim=True)
-        logits = torch.cat([positive, q @ F.normalize(queue.float(), dim=1).T], dim=1)
-        target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
-    if hard_negatives is not None:
-        hard = _hard_negative_logits(q, hard_negatives, hard_negative_valid)
-        logits = torch.cat([logits, hard], dim=1)
-    elif hard_negative_valid is not None:
-        raise ValueError("`hard_negative_valid` was given without `hard_negatives`")
-    return F.cross_entropy(logits / temperature, target, reduction=reduction)
+    # Autocast would run the matmuls below in bf16/fp16 despite the float32 inputs.
+    with torch.autocast(device_type=query.device.type, enabled=False):
+        q = F.normalize(query.float(), dim=1)
+        k = F.normalize(positive_key.float(), dim=1)
+        if negatives is None:
+            logits = q @ k.T
+            target = torch.arange(q.shape[0], device=q.device)
+        else:
+            queue = _check_negatives(negatives, q.shape[1])
+            positive = (q * k).sum(dim=1, keepdim=True)
+            logits = torch.cat([positive, q @ F.normalize(queue.float(), dim=1).T], dim=1)
+            target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
+        if hard_negatives is not None:
+            hard = _hard_negative_logits(q, hard_negatives, hard_negative_valid)
+            logits = torch.cat([logits, hard], dim=1)
+        elif hard_negative_valid is not None:
+            raise ValueError("`hard_negative_valid` was given without `hard_negatives`")
+        return F.cross_entropy(logits / temperature, target, reduction=reduction)
 
 
 class InfoNCELoss(nn.Module):
     """Module form of :func:`info_nce` with a fixed temperature.
 
     Args:
-        temperature: Softmax temperature, > 0 (MoCo v2 and FAME use 0.1, BE 0.07).
+        temperature: Softmax temperature, > 0 (FAME uses 0.1; MoCo v2's official code
+            uses 0.2, BE 0.07).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
 
     Shape:

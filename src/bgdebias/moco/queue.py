@@ -21,8 +21,10 @@ class MemoryQueue(nn.Module):
 
     Writes wrap around: key ``i`` of a batch goes to row ``(pointer + i) % size``, so a
     queue size that is not a multiple of the batch size loses no key, and a batch larger
-    than the queue leaves its newest ``size`` keys. Keys are not normalised here; enqueue
-    what the loss compares against (normalised keys for InfoNCE).
+    than the queue leaves its newest ``size`` keys. By default :meth:`enqueue` L2-normalises
+    each key (in at least float32, then casts it to the queue's dtype; a zero key stays
+    zero), so the queue holds unit vectors like its initial rows, which is what InfoNCE
+    compares against; ``normalize=False`` stores the keys as given.
 
     Under ``torch.distributed`` with more than one process, :meth:`enqueue` first gathers
     the keys of every rank (rank 0's first; unequal batch sizes allowed), so every rank
@@ -35,15 +37,20 @@ class MemoryQueue(nn.Module):
         generator: Random source of the initial keys.
         device: Device of the queue.
         dtype: Floating dtype of the queue (default: the default dtype).
+        normalize: L2-normalise the keys in :meth:`enqueue` (``F.normalize`` along ``dim``,
+            whose ``eps`` maps a zero key to zero). ``False`` stores them unchanged, e.g.
+            for a loss that needs the raw embeddings.
 
     Shape:
         :meth:`enqueue` keys ``(B, dim)``; :attr:`negatives` ``(size, dim)``.
 
     Example:
         >>> queue = MemoryQueue(128, 4096)
-        >>> keys = torch.nn.functional.normalize(torch.randn(32, 128), dim=1)
+        >>> keys = torch.randn(32, 128)  # e.g. the key encoder's output
         >>> negatives = queue.negatives  # use them in the loss, then:
-        >>> queue.enqueue(keys)
+        >>> queue.enqueue(keys)  # stored L2-normalised
+        >>> bool(torch.allclose(queue.negatives.norm(dim=1), torch.ones(4096)))
+        True
     """
 
     queue: Tensor
@@ -57,10 +64,12 @@ class MemoryQueue(nn.Module):
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        normalize: bool = True,
     ) -> None:
         super().__init__()
         self.dim = check_int(dim, "dim", minimum=1)
         self.size = check_int(size, "size", minimum=1)
+        self.normalize = bool(normalize)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"`dtype` must be a floating-point dtype, got {dtype}")
         keys = torch.randn(size, dim, generator=generator, dtype=dtype)
@@ -84,7 +93,8 @@ class MemoryQueue(nn.Module):
         """Write a batch of keys (from every rank when distributed) over the oldest rows.
 
         Args:
-            keys: Key embeddings; detached and cast to the queue's dtype and device.
+            keys: Key embeddings; detached, L2-normalised unless the queue was built with
+                ``normalize=False``, and cast to the queue's dtype and device.
 
         Shape:
             keys ``(B, dim)``; under ``torch.distributed`` the gathered ``(sum of B, dim)``.
@@ -104,8 +114,12 @@ class MemoryQueue(nn.Module):
         keep = min(count, self.size)
         offsets = torch.arange(count - keep, count, device=self.queue.device)
         rows = (self.pointer + offsets) % self.size
-        self.queue.index_copy_(0, rows, keys[count - keep :].to(self.queue))
+        kept = keys[count - keep :]
+        if self.normalize:
+            # In at least float32, like the loss, whatever the keys' dtype.
+            kept = F.normalize(kept.to(torch.promote_types(kept.dtype, torch.float32)), dim=1)
+        self.queue.index_copy_(0, rows, kept.to(self.queue))
         self.pointer.copy_((self.pointer + count) % self.size)
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, size={self.size}"
+        return f"dim={self.dim}, size={self.size}, normalize={self.normalize}"

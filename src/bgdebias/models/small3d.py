@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal, cast
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-from bgdebias._validation import check_int
+from bgdebias._validation import check_choice, check_int
 from bgdebias.models.backbone import VideoBackbone
 
 # Temporal stride of layer1..layer4: 8 input frames give T_s = 8, 4, 4, 2, so every
 # stage keeps T_s >= 2 (MotionAwareDecomposition needs two steps).
 TEMPORAL_STRIDES = (1, 2, 1, 2)
+
+TemporalPadding = Literal["zeros", "replicate"]
 
 
 class Small3DCNN(VideoBackbone):
@@ -53,6 +55,12 @@ class Small3DCNN(VideoBackbone):
         in_channels: Input channels.
         generator: Random source of the initial weights.
         pool: Global pooling of ``pooled``: ``"max"`` (default) or ``"avg"``.
+        temporal_padding: How each convolution pads the time axis: ``"replicate"``
+            (default: repeat the first and last frames, so a clip in which nothing moves
+            gives features that are exactly constant in time, and
+            :class:`~bgdebias.blocks.MotionAwareDecomposition` finds no motion in it) or
+            ``"zeros"`` (the usual zero padding, whose borders differ from the inside
+            even for a static scene).
 
     Shape:
         clip ``(B, in_channels, T, H, W)`` -> ``features (B, C_s, T_s, H_s, W_s)``,
@@ -77,14 +85,18 @@ class Small3DCNN(VideoBackbone):
         in_channels: int = 3,
         generator: torch.Generator | None = None,
         pool: Literal["avg", "max"] = "max",
+        temporal_padding: TemporalPadding = "replicate",
     ) -> None:
         check_int(base_width, "base_width", minimum=1)
         check_int(in_channels, "in_channels", minimum=1)
+        check_choice(temporal_padding, "temporal_padding", ("zeros", "replicate"))
+        self.temporal_padding: TemporalPadding = temporal_padding
         stages: list[tuple[str, nn.Module, int]] = []
         width_in = in_channels
         for index, temporal_stride in enumerate(TEMPORAL_STRIDES):
             width = base_width * 2**index
-            stages.append((f"layer{index + 1}", _block(width_in, width, temporal_stride), width))
+            block = _block(width_in, width, temporal_stride, temporal_padding)
+            stages.append((f"layer{index + 1}", block, width))
             width_in = width
         super().__init__(stages, stage=stage, in_channels=in_channels, name="small3d", pool=pool)
         self._init_weights(generator)
@@ -100,9 +112,71 @@ class Small3DCNN(VideoBackbone):
                 nn.init.zeros_(module.bias)
 
 
-def _block(in_channels: int, out_channels: int, temporal_stride: int) -> nn.Sequential:
+class ReplicateTemporalPad(nn.Module):
+    """Pad the time axis of ``(B, C, T, H, W)`` by repeating the first and last frames.
+
+    Args:
+        size: Frames added on each side.
+
+    Shape:
+        ``(B, C, T, H, W)`` -> ``(B, C, T + 2 * size, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> x = torch.arange(3.0).view(1, 1, 3, 1, 1)
+        >>> ReplicateTemporalPad(1)(x).flatten().tolist()
+        [0.0, 0.0, 1.0, 2.0, 2.0]
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = check_int(size, "size", minimum=0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.size == 0:
+            return x
+        first = x[:, :, :1].expand(-1, -1, self.size, -1, -1)
+        last = x[:, :, -1:].expand(-1, -1, self.size, -1, -1)
+        return torch.cat([first, x, last], dim=2)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}"
+
+
+class ReplicateTimeConv3d(nn.Conv3d):
+    """A ``Conv3d`` that pads time by repeating the border frames (space as configured).
+
+    Holds the same parameters, under the same names, as the ``nn.Conv3d`` it replaces, so
+    state dicts are interchangeable; only the temporal padding differs.
+
+    Shape:
+        Like ``nn.Conv3d`` with temporal padding ``kernel_size[0] // 2``.
+
+    Example:
+        >>> import torch
+        >>> conv = ReplicateTimeConv3d(1, 1, kernel_size=3, padding=1, bias=False)
+        >>> still = torch.rand(1, 1, 1, 5, 5).expand(-1, -1, 4, -1, -1)
+        >>> out = conv(still)
+        >>> out.shape, bool((out == out[:, :, :1]).all())  # constant in time, like the input
+        (torch.Size([1, 1, 4, 5, 5]), True)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_pad = ReplicateTemporalPad(self.kernel_size[0] // 2)
+        _, height, width = cast(tuple[int, int, int], self.padding)
+        self.padding = (0, height, width)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(self.time_pad(x))
+
+
+def _block(
+    in_channels: int, out_channels: int, temporal_stride: int, temporal_padding: TemporalPadding
+) -> nn.Sequential:
+    conv_class = ReplicateTimeConv3d if temporal_padding == "replicate" else nn.Conv3d
     return nn.Sequential(
-        nn.Conv3d(
+        conv_class(
             in_channels,
             out_channels,
             kernel_size=3,

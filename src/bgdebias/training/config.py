@@ -20,7 +20,7 @@ from bgdebias._validation import (
 
 T = TypeVar("T")
 
-Method = Literal["moco", "merge", "semi_negative", "semi_negative_micro", "full"]
+Method = Literal["moco", "fame", "merge", "semi_negative", "semi_negative_micro", "full"]
 DatasetName = Literal["synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "folder"]
 OptimizerName = Literal["sgd", "adamw"]
 
@@ -34,6 +34,8 @@ DATASETS: tuple[str, ...] = get_args(DatasetName)
 #: the actor must match across backgrounds in the saliency-pooled features too.
 METHOD_PARTS: dict[str, tuple[bool, bool, bool, bool]] = {
     "moco": (False, False, False, False),
+    # FAME's own recipe (merged query, symmetric loss) is built by ``build_recipe``.
+    "fame": (True, False, False, False),
     "merge": (True, False, False, False),
     "semi_negative": (True, True, False, False),
     "semi_negative_micro": (True, True, True, False),
@@ -45,6 +47,7 @@ ARCHITECTURE_FIELDS = (
     "method",
     "backbone",
     "stage",
+    "temporal_padding",
     "embed_dim",
     "hidden_dim",
     "queue_size",
@@ -59,9 +62,10 @@ ARCHITECTURE_FIELDS = (
 class PretrainConfig:
     """Everything a pretraining run needs; ``None`` fields take dataset-dependent defaults.
 
-    The defaults follow the field (MoCo v2 / FAME: embedding 128, temperature 0.1, key
-    momentum 0.999 on a cosine schedule, SGD with a cosine learning rate) for real
-    datasets, and CPU-sized ones for the synthetic dataset (small 3D CNN, 8x64x64 clips,
+    The defaults follow the field (MoCo v2 / FAME: embedding 128, temperature 0.1 (FAME's;
+    MoCo v2's official code uses 0.2, BE 0.07), key momentum 0.999 on a cosine schedule,
+    SGD with a cosine learning rate) for real datasets, and CPU-sized ones for the synthetic
+    dataset (small 3D CNN, 8x64x64 clips,
     AdamW at 2e-3 after 20 warm-up steps, crops of at least 80 % of the frame, no flip:
     with these a supervised model learns the motions in 300 steps, see
     ``docs/benchmarks/learnability.md``; SGD at lr 0.05 could not, even with labels).
@@ -97,6 +101,9 @@ class PretrainConfig:
     threshold: Literal["fraction", "otsu"] = "otsu"
     beta: float = 0.5
     mix_prob: float = 1.0
+    mix_view: Literal["query", "key"] = "key"
+    hard_negative: Literal["background", "frozen", "both"] = "background"
+    static_hard_negatives: bool = False
     # Data.
     dataset: DatasetName = "synthetic"
     root: str | None = None
@@ -107,6 +114,8 @@ class PretrainConfig:
     size: int | None = None
     synthetic_videos: int = 2048
     synthetic_bias: float = 0.9
+    synthetic_backgrounds: Literal["procedural", "photo"] = "procedural"
+    synthetic_actor: Literal["disc", "textured"] = "disc"
     num_workers: int = 0
     jitter_p: float = 0.8
     flip_p: float | None = None
@@ -114,6 +123,7 @@ class PretrainConfig:
     # Model.
     backbone: str | None = None
     stage: str | None = None
+    temporal_padding: Literal["zeros", "replicate"] = "replicate"
     embed_dim: int = 128
     hidden_dim: int = 512
     queue_size: int | None = None
@@ -141,6 +151,13 @@ class PretrainConfig:
         check_choice(self.mask_mode, "mask_mode", ("clip", "frame"))
         check_choice(self.threshold, "threshold", ("fraction", "otsu"))
         check_choice(self.batchnorm, "batchnorm", ("shuffle", "sync", "local"))
+        check_choice(self.mix_view, "mix_view", ("query", "key"))
+        check_choice(self.hard_negative, "hard_negative", ("background", "frozen", "both"))
+        check_choice(
+            self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo")
+        )
+        check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured"))
+        check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("sgd", "adamw"))
         check_positive(self.temperature, "temperature")

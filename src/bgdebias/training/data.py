@@ -39,6 +39,8 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
             size=size,
             bias=config.synthetic_bias,
             seed=config.seed,
+            backgrounds=config.synthetic_backgrounds,
+            actor=config.synthetic_actor,
         )
     # Real videos: one window of twice the clip length per video (every `frame_stride`-th
     # frame), resized and centre-cropped to a square 8/7 of the crop size; the two views

@@ -33,7 +33,8 @@ from bgdebias.training.data import build_pretrain_dataset, collate_videos
 from bgdebias.training.distributed import DistributedContext, init_distributed
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.metrics_log import MetricsLog
-from bgdebias.training.recipe import DebiasedMoCo, build_mixer
+from bgdebias.training.fame import FAMEMoCo, fame_mixer
+from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
 from bgdebias.training.views import view_augmentation
 
 
@@ -75,15 +76,28 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
         True
     """
     use_mixer, hard_negative, micro, micro_on_mixed = config.parts
-    backbone = video_backbone(require(config.backbone, "backbone"), stage=config.stage)
+    name = require(config.backbone, "backbone")
+    options: dict[str, Any] = {}
+    if name == "small3d":
+        options["temporal_padding"] = config.temporal_padding
+    backbone = video_backbone(name, stage=config.stage, **options)
     encoder = DebiasEncoder(
         backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
     )
+    queue_size = require(config.queue_size, "queue_size")
+    if config.method == "fame":
+        return FAMEMoCo(
+            encoder,
+            mixer=fame_mixer(beta=config.beta),
+            temperature=config.temperature,
+            queue_size=queue_size,
+        )
     loss = DualBackgroundLoss(
         temperature=config.temperature,
         w_static=config.w_static,
         w_wide=config.w_wide if use_mixer else 0.0,
         w_micro=config.w_micro if micro else 0.0,
+        hard_negatives_in_static=config.static_hard_negatives,
     )
     mixer = None
     if use_mixer:
@@ -93,13 +107,18 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
             beta=config.beta,
             mix_prob=config.mix_prob,
         )
+    kinds: tuple[HardNegative, ...] = ()
+    if hard_negative:
+        both = config.hard_negative == "both"
+        kinds = ("background", "frozen") if both else (config.hard_negative,)
     return DebiasedMoCo(
         encoder,
         mixer=mixer,
-        hard_negative=hard_negative,
+        hard_negatives=kinds,
         micro_on_mixed=micro_on_mixed,
+        mix_view=config.mix_view,
         loss=loss,
-        queue_size=require(config.queue_size, "queue_size"),
+        queue_size=queue_size,
     )
 
 
@@ -294,13 +313,14 @@ def pretrain(
     with _StopRequest() as stop:
         started = time.perf_counter()
         for batch in loader:
-            query_view, key_view = augment(batch.to(device, non_blocking=True), generator)
+            query_view, key_view = augment.geometric(batch.to(device, non_blocking=True), generator)
             with autocast:
                 out = recipe(
                     query_view,
                     key_view,
                     generator=generator,
                     shuffle_generator=shuffle_generator if shuffle_keys else None,
+                    photometric=augment.photometric,
                 )
             optimizer.zero_grad(set_to_none=True)
             out.total.backward()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Literal
+
 import torch
 from torch import Tensor, nn
+
+from bgdebias._validation import check_choice
 
 from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
 from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
 from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum
 from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
 from bgdebias.training.encoder import DebiasEncoder
+
+HardNegative = Literal["background", "frozen"]
+HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen")
+MixView = Literal["query", "key"]
+Photometric = Callable[[Tensor, "torch.Generator | None"], Tensor]
 
 
 class DebiasedMoCo(nn.Module):
@@ -72,21 +82,30 @@ class DebiasedMoCo(nn.Module):
         encoder: DebiasEncoder,
         *,
         mixer: SemiNegativePairMixer | None,
-        hard_negative: bool,
         loss: DualBackgroundLoss,
         queue_size: int,
+        hard_negatives: Sequence[HardNegative] = ("background",),
         micro_on_mixed: bool = True,
+        mix_view: MixView = "key",
     ) -> None:
         super().__init__()
         if loss.w_wide > 0 and mixer is None:
             raise ValueError("`loss.w_wide` > 0 needs a `mixer` (or set w_wide=0)")
         if loss.w_micro > 0 and encoder.micro_head is None:
             raise ValueError("`loss.w_micro` > 0 needs an encoder built with micro=True")
+        unknown = sorted(set(hard_negatives) - set(HARD_NEGATIVES))
+        if isinstance(hard_negatives, str) or unknown:
+            raise ValueError(
+                f"`hard_negatives` must be a sequence of {HARD_NEGATIVES}, got {hard_negatives!r}"
+            )
         self.query_encoder = encoder
         self.key_encoder = momentum_copy(encoder)
         self.mixer = mixer
-        self.hard_negative = bool(hard_negative) and mixer is not None
+        self.hard_negatives: tuple[HardNegative, ...] = (
+            tuple(dict.fromkeys(hard_negatives)) if mixer is not None else ()
+        )
         self.micro_on_mixed = bool(micro_on_mixed) and mixer is not None
+        self.mix_view: MixView = check_choice(mix_view, "mix_view", ("query", "key"))  # type: ignore[assignment]
         self.loss = loss
         embed_dim = encoder.head.out_dim
         self.queue = MemoryQueue(embed_dim, queue_size)
@@ -104,47 +123,68 @@ class DebiasedMoCo(nn.Module):
         *,
         generator: torch.Generator | None = None,
         shuffle_generator: torch.Generator | None = None,
+        photometric: Photometric | None = None,
     ) -> DualBackgroundLossOutput:
         """Loss of one step; also pushes this step's keys into the queues.
 
         Args:
             query_view: First view of each video. Shape: ``(B, C, T, H, W)``.
             key_view: Second view of each video. Shape: ``(B, C, T, H, W)``.
-            generator: Random source of the mixer.
+            generator: Random source of the mixer and of the frozen frames.
             shuffle_generator: With a distributed run, shuffle the key encoder's batch
                 across ranks (MoCo's shuffle-BN); must be seeded alike on every rank.
+            photometric: Colour augmentation applied to every clip before it is encoded
+                (``photometric(clips, generator)``, own draw per clip); with it the views
+                are raw geometric views and mixing happens on raw colours. ``None``: the
+                views are encoded as given.
         """
         batch = query_view.shape[0]
-        key_inputs = [key_view]
-        background_valid = None
+
+        def finish(clips: Tensor) -> Tensor:
+            return clips if photometric is None else photometric(clips, generator)
+
+        key_inputs = [finish(key_view)]
+        applied = has_motion = None
         if self.mixer is not None:
-            mixed = self.mixer(query_view, generator=generator)
-            key_inputs.append(mixed.mixed)
-            if self.hard_negative:
-                key_inputs.append(mixed.background.contiguous())
-                background_valid = mixed.has_motion
-        # Keys first: the 3B-clip key batch then never sits in memory beside the query
-        # encoder's saved activations (measured: peak step memory of the full method over
-        # plain MoCo 1.60x -> 1.13x with r3d_18; results bit-identical).
+            source = key_view if self.mix_view == "key" else query_view
+            mixed = self.mixer(source, generator=generator)
+            applied, has_motion = mixed.applied, mixed.has_motion
+            key_inputs.append(finish(mixed.mixed))
+            for kind in self.hard_negatives:
+                negative = (
+                    mixed.background.contiguous()
+                    if kind == "background"
+                    else freeze_random_frame(source, generator=generator)
+                )
+                key_inputs.append(finish(negative))
+        # Keys first: the key batch then never sits in memory beside the query encoder's
+        # saved activations (measured: peak step memory of the full method over plain MoCo
+        # 1.60x -> 1.13x with r3d_18).
         with torch.no_grad():
             key_embedding, key_micro = self._encode_keys(torch.cat(key_inputs), shuffle_generator)
-        query = self._query_forward(query_view)
+        query = self._query_forward(finish(query_view))
         embeddings = torch.split(key_embedding, batch)
         micro = torch.split(key_micro, batch) if key_micro is not None else None
-        key = embeddings[0]
-        micro_key = None if micro is None else micro[1 if self.micro_on_mixed else 0]
+        negatives = _stack_negatives(embeddings[2:])
+        micro_negatives = None if micro is None else _stack_negatives(micro[2:])
+        negative_valid = None
+        if negatives is not None and has_motion is not None:
+            negative_valid = has_motion.view(-1, 1).expand(-1, len(self.hard_negatives))
         out: DualBackgroundLossOutput = self.loss(
             query.embedding,
-            key,
+            embeddings[0],
             mixed_key=embeddings[1] if self.mixer is not None else None,
-            background_key=embeddings[2] if self.hard_negative else None,
+            background_key=negatives,
             micro_query=query.micro_embedding,
-            micro_key=micro_key,
+            micro_key=None if micro is None else micro[1 if self.micro_on_mixed else 0],
+            micro_background_key=micro_negatives,
             queue=self.queue.negatives,
             micro_queue=None if self.micro_queue is None else self.micro_queue.negatives,
-            background_valid=background_valid,
+            background_valid=negative_valid,
+            wide_valid=applied,
+            micro_valid=applied if self.micro_on_mixed else None,
         )
-        self.queue.enqueue(key)
+        self.queue.enqueue(embeddings[0])
         if self.micro_queue is not None and micro is not None:
             self.micro_queue.enqueue(micro[0])
         return out
@@ -167,6 +207,32 @@ class DebiasedMoCo(nn.Module):
     def update_key_encoder(self, momentum: float) -> None:
         """EMA step of the key encoder towards the query encoder."""
         update_momentum(self.query_encoder, self.key_encoder, momentum)
+
+
+def _stack_negatives(embeddings: Sequence[Tensor]) -> Tensor | None:
+    """Per-clip hard negatives ``M x (B, D)`` -> ``(B, M, D)``; ``None`` for none."""
+    return torch.stack(list(embeddings), dim=1) if embeddings else None
+
+
+def freeze_random_frame(clip: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+    """One random frame of each clip repeated over time: the scene and the actor, still.
+
+    Shape:
+        ``(B, C, T, H, W)`` -> ``(B, C, T, H, W)`` (a contiguous copy).
+
+    Example:
+        >>> import torch
+        >>> clip = torch.arange(2 * 1 * 3 * 1 * 1, dtype=torch.float32).view(2, 1, 3, 1, 1)
+        >>> frozen = freeze_random_frame(clip, generator=torch.Generator().manual_seed(0))
+        >>> frozen.shape, bool((frozen == frozen[:, :, :1]).all())  # every frame the same
+        (torch.Size([2, 1, 3, 1, 1]), True)
+    """
+    batch, channels, frames, height, width = clip.shape
+    draw_device = generator.device if generator is not None else torch.device("cpu")
+    index = torch.randint(frames, (batch,), generator=generator, device=draw_device)
+    index = index.to(clip.device).view(batch, 1, 1, 1, 1)
+    frame = clip.gather(2, index.expand(batch, channels, 1, height, width))
+    return frame.expand_as(clip).contiguous()
 
 
 def build_mixer(

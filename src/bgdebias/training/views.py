@@ -68,7 +68,21 @@ class ClipViewAugmentation(nn.Module):
     def forward(
         self, videos: Tensor, generator: torch.Generator | None = None
     ) -> tuple[Tensor, ...]:
-        """Return the views, e.g. ``(query_view, key_view)``."""
+        """Return the finished views, e.g. ``(query_view, key_view)``.
+
+        The same as :meth:`geometric` followed by :meth:`photometric` on each view.
+        """
+        return tuple(self.photometric(view, generator) for view in self.geometric(videos, generator))
+
+    def geometric(
+        self, videos: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, ...]:
+        """Time window, crop and (shared) flip of each view; colours untouched.
+
+        Shape:
+            videos ``(B, C, T_video, H, W)`` in [0, 1] -> ``num_views`` tensors
+            ``(B, C, num_frames, size, size)`` in [0, 1].
+        """
         check_clip(videos, "videos")
         batch, _, length, height, width = videos.shape
         flips = self.flip.sample_params(batch, generator)
@@ -80,10 +94,21 @@ class ClipViewAugmentation(nn.Module):
             view = self.crop.apply_params(
                 window, self.crop.sample_params(batch, height, width, generator)
             )
-            view = self.flip.apply_params(view, flips)
-            view = self.grayscale(self.jitter(view, generator), generator)
-            views.append(self.normalize(view) if self.normalize is not None else view)
+            views.append(self.flip.apply_params(view, flips))
         return tuple(views)
+
+    def photometric(self, view: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Colour jitter, grayscale and normalisation of one view (own draw per clip).
+
+        The recipe calls this on every clip it encodes (the mixed clip and the hard
+        negatives too), so that mixing happens on raw colours and each encoded clip gets
+        its own colour augmentation, as FAME does.
+
+        Shape:
+            ``(B, C, T, H, W)`` in [0, 1] -> the same shape, normalised.
+        """
+        view = self.grayscale(self.jitter(view, generator), generator)
+        return self.normalize(view) if self.normalize is not None else view
 
 
 def view_augmentation(config: PretrainConfig, *, num_views: int = 2) -> ClipViewAugmentation:

@@ -29,6 +29,7 @@ function of ``(seed, "train" or "test", index)`` only. Labels are balanced
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -41,9 +42,12 @@ from bgdebias._validation import check_choice, check_int, check_unit
 from bgdebias.data.sampling import ClipSampler
 from bgdebias.data.synthetic.backgrounds import BACKGROUND_FAMILIES, render_background
 from bgdebias.data.synthetic.motions import MOTION_CLASSES, Trajectory, sprite_trajectory
-from bgdebias.data.synthetic.sprite import render_sprite
+from bgdebias.data.synthetic.photos import PHOTO_FAMILIES, render_photo_background
+from bgdebias.data.synthetic.sprite import actor_texture, render_sprite
 
 SyntheticSplit = Literal["train", "aligned", "conflicting", "independent", "static"]
+BackgroundKind = Literal["procedural", "photo"]
+ActorKind = Literal["disc", "textured"]
 
 SYNTHETIC_SPLITS: tuple[str, ...] = ("train", "aligned", "conflicting", "independent", "static")
 
@@ -149,6 +153,12 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         bias: Probability that a training video shows its class's background family
             (ignored by the test splits).
         seed: Dataset seed; with ``split`` and the index it fixes every video.
+        backgrounds: ``"procedural"`` textures (default) or ``"photo"``: crops of real
+            photographs, one photograph per family
+            (:mod:`~bgdebias.data.synthetic.photos`; needs scikit-image).
+        actor: ``"disc"`` (the white disc, default) or ``"textured"``: a disc with its own
+            random texture per video, moving with it
+            (:func:`~bgdebias.data.synthetic.sprite.actor_texture`).
         clip_sampler: Optional :class:`~bgdebias.data.sampling.ClipSampler` applied to each
             video; it draws from the global generator, so clips vary between epochs.
         transform: Optional callable applied to the clip tensor (e.g.
@@ -174,10 +184,16 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         size: int = 64,
         bias: float = 0.9,
         seed: int = 0,
+        backgrounds: BackgroundKind = "procedural",
+        actor: ActorKind = "disc",
         clip_sampler: ClipSampler | None = None,
         transform: Callable[[Tensor], Any] | None = None,
     ) -> None:
         check_choice(split, "split", SYNTHETIC_SPLITS)
+        self.backgrounds: BackgroundKind = check_choice(  # type: ignore[assignment]
+            backgrounds, "backgrounds", ("procedural", "photo")
+        )
+        self.actor: ActorKind = check_choice(actor, "actor", ("disc", "textured"))  # type: ignore[assignment]
         self.split: SyntheticSplit = split
         self.length = check_int(length, "length", minimum=1)
         self.num_classes = check_int(num_classes, "num_classes", minimum=2)
@@ -205,7 +221,8 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
     @property
     def families(self) -> tuple[str, ...]:
         """Background family names, in family order."""
-        return BACKGROUND_FAMILIES[: self.num_classes]
+        names = PHOTO_FAMILIES if self.backgrounds == "photo" else BACKGROUND_FAMILIES
+        return names[: self.num_classes]
 
     def __len__(self) -> int:
         return self.length
@@ -249,13 +266,20 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         trajectory = sprite_trajectory(
             label, num_frames=self.num_frames, size=self.size, generator=generator
         )
-        background = render_background(family, size=self.size, generator=generator)
+        if self.backgrounds == "photo":
+            background = render_photo_background(family, size=self.size, generator=generator)
+        else:
+            background = render_background(family, size=self.size, generator=generator)
+        texture = None
+        if self.actor == "textured":
+            side = 2 * math.ceil(float(trajectory.radius.max())) + 2
+            texture = actor_texture(side, generator=generator)
         if self.split == "static":
             trajectory = Trajectory(
                 centre=trajectory.centre[frozen].expand(self.num_frames, 2).clone(),
                 radius=trajectory.radius[frozen].expand(self.num_frames).clone(),
             )
-        clip, mask = render_sprite(background, trajectory)
+        clip, mask = render_sprite(background, trajectory, texture=texture)
         return MovingSpriteVideo(
             clip=clip,
             background=background,
@@ -303,5 +327,6 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         return (
             f"{type(self).__name__}(split={self.split!r}, length={self.length}, "
             f"num_classes={self.num_classes}, num_frames={self.num_frames}, size={self.size}, "
-            f"bias={self.bias}, seed={self.seed})"
+            f"bias={self.bias}, seed={self.seed}, backgrounds={self.backgrounds!r}, "
+            f"actor={self.actor!r})"
         )

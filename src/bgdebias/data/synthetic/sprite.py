@@ -1,12 +1,17 @@
-"""Draw the sprite, the same look in every video, over a background along a trajectory.
+"""Draw the sprite over a background along a trajectory.
 
-The sprite is a white disc with a dark rim (the rim keeps it visible on light textures).
-Its look never varies between videos apart from the radius, whose single-frame distribution
-is the same in every class (see :mod:`bgdebias.data.synthetic.motions`), so nothing but its
-motion identifies a video's class.
+The default sprite is a white disc with a dark rim (the rim keeps it visible on light
+textures). Its look never varies between videos apart from the radius, whose single-frame
+distribution is the same in every class (see :mod:`bgdebias.data.synthetic.motions`), so
+nothing but its motion identifies a video's class. A textured sprite
+(:func:`actor_texture`) carries a pattern of its own, drawn per video and moving with it:
+its look then identifies the video (as an actor's clothes do in real footage) but still
+not the class.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor
@@ -19,12 +24,43 @@ SPRITE_RIM = (0.05, 0.05, 0.05)
 _RIM_WIDTH = 1.0
 
 
-def render_sprite(background: Tensor, trajectory: Trajectory) -> tuple[Tensor, Tensor]:
+def actor_texture(side: int, *, generator: torch.Generator) -> Tensor:
+    """A random texture for one video's sprite: stripes of two random colours.
+
+    Period 3 to 6 pixels at a random angle and phase; the colours are uniform in RGB.
+
+    Args:
+        side: Side of the square texture in pixels (at least the sprite's diameter).
+        generator: Random source of this video.
+
+    Returns:
+        The texture, centred on the sprite's centre. Shape: ``(3, side, side)``, float32.
+
+    Example:
+        >>> import torch
+        >>> texture = actor_texture(12, generator=torch.Generator().manual_seed(0))
+        >>> texture.shape, bool(texture.min() >= 0.0 and texture.max() <= 1.0)
+        (torch.Size([3, 12, 12]), True)
+    """
+    period, angle, phase = torch.rand(3, generator=generator).tolist()
+    colours = torch.rand(2, 3, generator=generator)
+    coords = torch.arange(side, dtype=torch.float32) - (side - 1) / 2
+    y, x = coords.view(-1, 1), coords.view(1, -1)
+    across = x * math.cos(math.pi * angle) + y * math.sin(math.pi * angle)
+    pattern = 0.5 + 0.5 * torch.sin(2 * math.pi * (across / (3.0 + 3.0 * period) + phase))
+    return colours[0].view(3, 1, 1) * pattern + colours[1].view(3, 1, 1) * (1 - pattern)
+
+
+def render_sprite(
+    background: Tensor, trajectory: Trajectory, *, texture: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """Paint the sprite over a static background in every frame, wrapping at the borders.
 
     Args:
         background: RGB background. Shape: ``(3, H, W)`` with ``H == W``.
         trajectory: Centre and radius per frame.
+        texture: The sprite's own texture (:func:`actor_texture`), ``(3, P, P)`` centred on
+            the sprite and moving with it; ``None`` paints the white disc.
 
     Returns:
         ``(clip, mask)``: the frames and the pixels the sprite covers.
@@ -53,8 +89,22 @@ def render_sprite(background: Tensor, trajectory: Trajectory) -> tuple[Tensor, T
     radius = trajectory.radius.to(background).view(-1, 1, 1)
     mask = distance_sq <= radius**2
     body = distance_sq <= (radius - _RIM_WIDTH).clamp_min(0) ** 2
-    body_colour = background.new_tensor(SPRITE_BODY).view(3, 1, 1, 1)
+    body_colour: Tensor = background.new_tensor(SPRITE_BODY).view(3, 1, 1, 1)
+    if texture is not None:
+        body_colour = _texture_at(texture.to(background), dx, dy)
     rim_colour = background.new_tensor(SPRITE_RIM).view(3, 1, 1, 1)
     outside = background.unsqueeze(1)
     clip = torch.where(body, body_colour, torch.where(mask, rim_colour, outside))
     return clip, mask
+
+
+def _texture_at(texture: Tensor, dx: Tensor, dy: Tensor) -> Tensor:
+    """Texel under every pixel for offsets ``dx (T, W)``, ``dy (T, H)`` from the centre.
+
+    Shape: returns ``(3, T, H, W)``.
+    """
+    side = texture.shape[-1]
+    column = (dx + side / 2).floor().long().clamp(0, side - 1)  # (T, W)
+    row = (dy + side / 2).floor().long().clamp(0, side - 1)  # (T, H)
+    index = row.unsqueeze(2) * side + column.unsqueeze(1)  # (T, H, W)
+    return texture.flatten(1)[:, index]
