@@ -100,9 +100,9 @@ def fame_foreground_mask(clip: Tensor, *, beta: float = 0.5, check_range: bool =
     FAME crops square frames and sizes the blur from the crop side; for ``H != W`` the
     kernel is sized from the short side (``fame_blur_kernel_size(min(H, W))``, in
     ``bgdebias.blocks.fame_mask``); everything else is per pixel and needs no choice.
-    Computed in float32 whatever the
-    input dtype, also inside ``torch.autocast`` (disabled locally); ties in the ``topk``
-    steps are broken as ``torch.topk`` breaks them on the clip's device, as in FAME.
+    Computed in float32 whatever the input dtype, also inside ``torch.autocast``
+    (disabled locally); ties in the ``topk`` steps are broken as ``torch.topk`` breaks
+    them on the clip's device, as in FAME.
 
     Args:
         clip: RGB video batch with values in [0, 1] (raw frames, before any

@@ -20,7 +20,9 @@ from bgdebias._validation import (
 
 T = TypeVar("T")
 
-Method = Literal["moco", "fame", "merge", "semi_negative", "semi_negative_micro", "full"]
+Method = Literal[
+    "moco", "fame", "merge", "semi_negative", "merge_micro", "semi_negative_micro", "full"
+]
 DatasetName = Literal["synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "folder"]
 OptimizerName = Literal["sgd", "adamw"]
 
@@ -38,6 +40,8 @@ METHOD_PARTS: dict[str, tuple[bool, bool, bool, bool]] = {
     "fame": (True, False, False, False),
     "merge": (True, False, False, False),
     "semi_negative": (True, True, False, False),
+    # ``full`` without the hard negatives (the ablation of the own-background negative).
+    "merge_micro": (True, False, True, True),
     "semi_negative_micro": (True, True, True, False),
     "full": (True, True, True, True),
 }
