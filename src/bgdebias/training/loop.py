@@ -58,6 +58,14 @@ class PretrainResult:
     interrupted: bool
 
 
+#: The recipe's hard negatives for each value of ``PretrainConfig.hard_negative``.
+HARD_NEGATIVE_SETS: dict[str, tuple[HardNegative, ...]] = {
+    "background": ("background",),
+    "frozen": ("frozen",),
+    "both": ("background", "frozen"),
+}
+
+
 def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
     """Assemble the model of a (resolved) configuration from the public blocks.
 
@@ -109,8 +117,7 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
         )
     kinds: tuple[HardNegative, ...] = ()
     if hard_negative:
-        both = config.hard_negative == "both"
-        kinds = ("background", "frozen") if both else (config.hard_negative,)
+        kinds = HARD_NEGATIVE_SETS[config.hard_negative]
     return DebiasedMoCo(
         encoder,
         mixer=mixer,
