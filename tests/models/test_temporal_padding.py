@@ -7,7 +7,7 @@ import torch
 
 from bgdebias.blocks import MotionAwareDecomposition
 from bgdebias.models import Small3DCNN
-from bgdebias.models.small3d import ReplicateTemporalPad
+from bgdebias.models.temporal_padding import ReplicateTemporalPad, ReplicateTimeConv3d
 
 
 def _still_clip() -> torch.Tensor:
@@ -59,3 +59,33 @@ def test_both_paddings_keep_the_stage_shapes_and_parameters() -> None:
 def test_temporal_padding_choice_is_checked() -> None:
     with pytest.raises(ValueError, match=re.escape("`temporal_padding` must be one of")):
         Small3DCNN(temporal_padding="reflect")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["r3d_18", "mc3_18", "r2plus1d_18", "s3d"])
+def test_converted_torchvision_backbones_keep_a_still_clip_still(name: str) -> None:
+    from bgdebias.models import replicate_temporal_padding, video_backbone
+
+    torch.manual_seed(0)
+    backbone = video_backbone(name, stage=None if name == "s3d" else "layer3").eval()
+    state = {key: value.clone() for key, value in backbone.state_dict().items()}
+    still = torch.rand(1, 3, 1, 32, 32).expand(-1, -1, 16, -1, -1)
+    before = backbone(still).features
+    change = (before - before[:, :, :1]).abs().max() / before.abs().max()
+    assert change.item() > 1e-3  # zero padding: "motion" where nothing moves
+    replicate_temporal_padding(backbone)
+    after = backbone(still).features
+    assert torch.equal(after, after[:, :, :1].expand_as(after))
+    assert backbone.state_dict().keys() == state.keys()
+    backbone.load_state_dict(state, strict=True)
+    # The converted convolution is the old one on a clip padded by hand.
+    conv = next(m for m in backbone.modules() if isinstance(m, ReplicateTimeConv3d))
+    x = torch.rand(1, conv.in_channels, 5, 12, 12)
+    pad = conv.time_pad.size
+    reference = torch.nn.functional.conv3d(
+        torch.cat([x[:, :, :1]] * pad + [x] + [x[:, :, -1:]] * pad, dim=2),
+        conv.weight,
+        conv.bias,
+        conv.stride,
+        (0, *conv.padding[1:]),
+    )
+    torch.testing.assert_close(conv(x), reference)

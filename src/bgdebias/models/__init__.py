@@ -9,11 +9,13 @@ from bgdebias.models.backbone import VideoBackbone
 from bgdebias.models.factory import BACKBONE_STAGES, video_backbone
 from bgdebias.models.output import BackboneOutput
 from bgdebias.models.small3d import Small3DCNN
+from bgdebias.models.temporal_padding import replicate_temporal_padding
 
 __all__ = [
     "BACKBONE_STAGES",
     "BackboneOutput",
     "Small3DCNN",
     "VideoBackbone",
+    "replicate_temporal_padding",
     "video_backbone",
 ]

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, cast
+from typing import Literal
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from bgdebias._validation import check_choice, check_int
 from bgdebias.models.backbone import VideoBackbone
+from bgdebias.models.temporal_padding import ReplicateTimeConv3d, TemporalPadding
 
 # Temporal stride of layer1..layer4: 8 input frames give T_s = 8, 4, 4, 2, so every
 # stage keeps T_s >= 2 (MotionAwareDecomposition needs two steps).
 TEMPORAL_STRIDES = (1, 2, 1, 2)
-
-TemporalPadding = Literal["zeros", "replicate"]
 
 
 class Small3DCNN(VideoBackbone):
@@ -110,65 +109,6 @@ class Small3DCNN(VideoBackbone):
             elif isinstance(module, nn.BatchNorm3d):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
-
-
-class ReplicateTemporalPad(nn.Module):
-    """Pad the time axis of ``(B, C, T, H, W)`` by repeating the first and last frames.
-
-    Args:
-        size: Frames added on each side.
-
-    Shape:
-        ``(B, C, T, H, W)`` -> ``(B, C, T + 2 * size, H, W)``.
-
-    Example:
-        >>> import torch
-        >>> x = torch.arange(3.0).view(1, 1, 3, 1, 1)
-        >>> ReplicateTemporalPad(1)(x).flatten().tolist()
-        [0.0, 0.0, 1.0, 2.0, 2.0]
-    """
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = check_int(size, "size", minimum=0)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.size == 0:
-            return x
-        first = x[:, :, :1].expand(-1, -1, self.size, -1, -1)
-        last = x[:, :, -1:].expand(-1, -1, self.size, -1, -1)
-        return torch.cat([first, x, last], dim=2)
-
-    def extra_repr(self) -> str:
-        return f"size={self.size}"
-
-
-class ReplicateTimeConv3d(nn.Conv3d):
-    """A ``Conv3d`` that pads time by repeating the border frames (space as configured).
-
-    Holds the same parameters, under the same names, as the ``nn.Conv3d`` it replaces, so
-    state dicts are interchangeable; only the temporal padding differs.
-
-    Shape:
-        Like ``nn.Conv3d`` with temporal padding ``kernel_size[0] // 2``.
-
-    Example:
-        >>> import torch
-        >>> conv = ReplicateTimeConv3d(1, 1, kernel_size=3, padding=1, bias=False)
-        >>> still = torch.rand(1, 1, 1, 5, 5).expand(-1, -1, 4, -1, -1)
-        >>> out = conv(still)
-        >>> out.shape, bool((out == out[:, :, :1]).all())  # constant in time, like the input
-        (torch.Size([1, 1, 4, 5, 5]), True)
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.time_pad = ReplicateTemporalPad(self.kernel_size[0] // 2)
-        _, height, width = cast(tuple[int, int, int], self.padding)
-        self.padding = (0, height, width)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return super().forward(self.time_pad(x))
 
 
 def _block(

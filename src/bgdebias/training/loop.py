@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from bgdebias.losses import DualBackgroundLoss
 from bgdebias.moco import cosine_momentum
-from bgdebias.models import video_backbone
+from bgdebias.models import replicate_temporal_padding, video_backbone
 from bgdebias.training.checkpoint import (
     CheckpointError,
     checkpoint_path,
@@ -89,6 +89,8 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
     if name == "small3d":
         options["temporal_padding"] = config.temporal_padding
     backbone = video_backbone(name, stage=config.stage, **options)
+    if config.temporal_padding == "replicate":
+        replicate_temporal_padding(backbone)
     encoder = DebiasEncoder(
         backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
     )
