@@ -13,6 +13,12 @@ from torch import Tensor
 #: Energy ranges below this are treated as "no motion" (a static clip).
 MOTION_EPS = 1e-6
 
+#: Smallest noise level of :func:`clip_noise_level`: one step of 8-bit video (1 / 255).
+NOISE_FLOOR = 1.0 / 255.0
+
+#: Default gate of :func:`noise_gated_mask`, in units of the clip's noise level.
+NOISE_K = 6.0
+
 
 def auto_blur_kernel_size(height: int, width: int) -> int:
     """Odd Gaussian kernel size of about 10% of the short side (at least 3).
@@ -236,6 +242,108 @@ def otsu_mask(energy: Tensor, *, soft: bool = False, temperature: float = 0.05) 
     else:
         mask = (flat > threshold).to(flat.dtype)
     return (mask * _has_motion(flat)).view_as(energy)
+
+
+def median3_filter_maps(maps: Tensor) -> Tensor:
+    """Separable 3x3 median of each map: the median of 3 along rows, then along columns.
+
+    Removes isolated pixels (sensor noise, compression speckle) without widening the
+    actor, as a Gaussian blur does; the edges and corners of a region at least 2 pixels
+    wide survive. Borders are padded by replication. Close to the exact 3x3 median at a
+    fraction of its cost: 8 elementwise minima and maxima per pixel, no sort and no
+    9-fold temporary.
+
+    Shape:
+        maps: ``(N, H, W)``; returns ``(N, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> maps = torch.zeros(1, 6, 6)
+        >>> maps[0, 1:4, 1:4] = 1.0  # a 3x3 actor
+        >>> maps[0, 5, 3] = 1.0  # an isolated noisy pixel
+        >>> filtered = median3_filter_maps(maps)
+        >>> bool(torch.equal(filtered[0, 1:4, 1:4], torch.ones(3, 3))), filtered.sum().item()
+        (True, 9.0)
+    """
+    return _median3_along(_median3_along(maps, -1), -2)
+
+
+def clip_noise_level(energy: Tensor, *, floor: float = NOISE_FLOOR) -> Tensor:
+    """Robust noise level of each clip: the median of its energy over all maps and pixels.
+
+    Most pixels of a clip are background, so the median is the typical background
+    residual (sensor noise, compression, flicker) and ignores the actor as long as it
+    covers under half of the clip's pixels. It is at least ``floor`` (one 8-bit step by
+    default), so that on a noise-free (rendered) clip every visible change counts.
+
+    Shape:
+        energy: ``(B, M, H, W)``, ``M`` maps per clip (its frames, or 1); returns
+        ``(B, 1, 1, 1)``.
+
+    Example:
+        >>> import torch
+        >>> energy = torch.full((2, 4, 8, 8), 0.02)  # a background residual of 0.02
+        >>> energy[0, :, :2] = 0.5  # clip 0: an actor on a quarter of every frame
+        >>> energy[1] = 0.0  # clip 1: noise-free, the floor of 1 / 255 applies
+        >>> [round(level, 4) for level in clip_noise_level(energy).flatten().tolist()]
+        [0.02, 0.0039]
+    """
+    level = energy.flatten(1).median(dim=1).values.clamp_min(floor)
+    return level.view(-1, 1, 1, 1)
+
+
+def noise_gated_mask(
+    energy: Tensor,
+    noise_k: float = NOISE_K,
+    *,
+    floor: float = NOISE_FLOOR,
+    soft: bool = False,
+    temperature: float = 0.05,
+) -> Tensor:
+    """Foreground where the energy exceeds ``noise_k`` times its clip's noise level.
+
+    The threshold is ``noise_k * clip_noise_level(energy, floor=floor)``, one per clip: an
+    absolute level, so a frame in which nothing but noise changes gets an (almost) empty
+    mask, where a per-frame Otsu or top-fraction threshold always finds a foreground. The
+    default ``noise_k = 6`` is about 4 standard deviations of Gaussian noise (the median
+    of ``|N(0, s)|`` is ``0.674 s``), the gate of OpenCV's MOG2 background subtractor
+    (``varThreshold = 16``). ``soft=True`` gives ``sigmoid((E / threshold - 1) /
+    temperature)``, 0.5 at the threshold. Maps without motion (constant) are empty.
+
+    Shape:
+        energy: ``(B, M, H, W)``, ``M`` maps per clip; returns ``(B, M, H, W)`` in [0, 1].
+
+    Example:
+        >>> import torch
+        >>> energy = torch.full((1, 2, 8, 8), 0.01)  # one clip of 2 frames, noise 0.01
+        >>> energy[0, 0, 2:4, 2:4] = 0.05  # 5 noise levels in frame 0: below the gate
+        >>> energy[0, 1, 2:4, 2:4] = 0.08  # 8 noise levels in frame 1: foreground
+        >>> noise_gated_mask(energy).sum(dim=(2, 3)).tolist()
+        [[0.0, 4.0]]
+        >>> noise_gated_mask(torch.zeros(1, 2, 8, 8)).sum().item()  # a static clip: empty
+        0.0
+    """
+    threshold = noise_k * clip_noise_level(energy, floor=floor)
+    if soft:
+        mask = torch.sigmoid((energy / threshold - 1.0) / temperature)
+    else:
+        mask = (energy > threshold).to(energy.dtype)
+    batch, maps = energy.shape[:2]
+    moving = _has_motion(energy.reshape(batch * maps, -1)).view(batch, maps, 1, 1)
+    return mask * moving
+
+
+def _median3_along(maps: Tensor, dim: int) -> Tensor:
+    """Median of every value and its two neighbours along ``dim`` (borders replicated)."""
+    size = maps.shape[dim]
+    if size < 2:
+        return maps
+    padded = torch.cat([maps.narrow(dim, 0, 1), maps, maps.narrow(dim, size - 1, 1)], dim=dim)
+    before = padded.narrow(dim, 0, size)
+    after = padded.narrow(dim, 2, size)
+    low = torch.minimum(before, maps)
+    high = torch.maximum(before, maps)
+    return torch.maximum(low, torch.minimum(high, after))
 
 
 def _has_motion(flat: Tensor) -> Tensor:

@@ -21,6 +21,8 @@ _HELP: dict[str, str] = {
     "beta": "foreground fraction for threshold=fraction, in (0, 1)",
     "mix_prob": "probability that a clip is mixed",
     "mix_view": "view whose actor is mixed onto a partner's background (the wide positive)",
+    "mix_colours": "mix raw clips, then colour-augment every encoded clip on its own (raw), "
+    "or mix the colour-augmented views (augmented)",
     "hard_negative": "hard negatives of the wide and micro terms: the clip's background "
     "(actor removed), a frozen frame (actor kept, motion removed) or both",
     "static_hard_negatives": "give the appearance term the hard negatives too",

@@ -106,6 +106,7 @@ class PretrainConfig:
     beta: float = 0.5
     mix_prob: float = 1.0
     mix_view: Literal["query", "key"] = "key"
+    mix_colours: Literal["raw", "augmented"] = "raw"
     hard_negative: Literal["background", "frozen", "both"] = "background"
     static_hard_negatives: bool = False
     # Data.
@@ -156,6 +157,7 @@ class PretrainConfig:
         check_choice(self.threshold, "threshold", ("fraction", "otsu"))
         check_choice(self.batchnorm, "batchnorm", ("shuffle", "sync", "local"))
         check_choice(self.mix_view, "mix_view", ("query", "key"))
+        check_choice(self.mix_colours, "mix_colours", ("raw", "augmented"))
         check_choice(self.hard_negative, "hard_negative", ("background", "frozen", "both"))
         check_choice(
             self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo")

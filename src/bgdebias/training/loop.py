@@ -322,14 +322,18 @@ def pretrain(
     with _StopRequest() as stop:
         started = time.perf_counter()
         for batch in loader:
-            query_view, key_view = augment.geometric(batch.to(device, non_blocking=True), generator)
+            videos = batch.to(device, non_blocking=True)
+            if config.mix_colours == "raw":
+                query_view, key_view = augment.geometric(videos, generator)
+            else:
+                query_view, key_view = augment(videos, generator)
             with autocast:
                 out = recipe(
                     query_view,
                     key_view,
                     generator=generator,
                     shuffle_generator=shuffle_generator if shuffle_keys else None,
-                    photometric=augment.photometric,
+                    photometric=augment.photometric if config.mix_colours == "raw" else None,
                 )
             optimizer.zero_grad(set_to_none=True)
             out.total.backward()
