@@ -23,12 +23,14 @@ from bgdebias.blocks.motion_energy import (
     auto_blur_kernel_size,
     frame_difference_energy,
     gaussian_blur_maps,
+    leave_one_out_residual_energy,
     median3_filter_maps,
     minmax_normalize_maps,
     noise_gated_mask,
     otsu_mask,
     quantile_soft_mask,
     static_residual_energy,
+    temporal_middle_values,
     top_fraction_mask,
 )
 
@@ -102,17 +104,19 @@ class StaticDynamicDecoupler(nn.Module):
       A clip without motion still gets an empty mask, where FAME would pick
       ``int(beta * H * W)`` arbitrary pixels.
     * ``threshold="noise"``: an absolute, noise-relative gate instead of a per-map
-      relative one. The raw energy is not blurred but median-filtered over 3x3 pixels
-      (:func:`~bgdebias.blocks.motion_energy.median3_filter_maps`: drops isolated noisy
-      pixels without widening the actor), and a pixel is foreground where it exceeds
-      ``noise_k`` times the clip's noise level, the median of its filtered energy over all
-      pixels and maps, at least 1 / 255
-      (:func:`~bgdebias.blocks.motion_energy.noise_gated_mask`). Frames in which only
-      noise changes get (almost) empty masks, where Otsu's threshold always splits a
-      frame in two; small or low-contrast actors are not lost to a brighter one. Needs
-      ``blur_kernel_size=None``; ``energy`` is the filtered energy min-max normalised
-      per map. Benchmarked against OpenCV's MOG2 on real footage in
-      ``docs/benchmarks/masks.md``.
+      relative one. With ``mask_mode="frame"`` each frame's energy is its distance to the
+      temporal median of the *other* frames (``leave_one_out_residual_energy``: a frame
+      does not vote for its own background, so an actor that covers a pixel in half of
+      the frames is not taken for the scene). The energy is not blurred but median-filtered
+      over 3x3 pixels (``median3_filter_maps``: drops isolated noisy pixels without
+      widening the actor), and a pixel is foreground where it exceeds ``noise_k`` times
+      the clip's noise level, the median of its filtered energy over all pixels and maps,
+      at least 1 / 255 (``noise_gated_mask``; all three in
+      ``bgdebias.blocks.motion_energy``). Frames in which only noise changes get (almost)
+      empty masks, where Otsu's threshold always splits a frame in two, and small or
+      faint actors are not lost next to a brighter one. Needs ``blur_kernel_size=None``;
+      ``energy`` is the filtered energy min-max normalised per map. Measured against
+      OpenCV's MOG2 on real footage in ``docs/benchmarks/masks.md``.
 
     The other thresholds do not reproduce FAME numerically: FAME's kernel is
     ``int(0.1 * side) // 2 * 2 + 1`` (1 below 20 pixels; 2 smaller than ours whenever
@@ -212,10 +216,15 @@ class StaticDynamicDecoupler(nn.Module):
             check_finite(clip, "clip")
         kernel = self._kernel_size(clip.shape[-2], clip.shape[-1])
         work = clip if clip.dtype in (torch.float32, torch.float64) else clip.float()
-        static_frame = self._static_frame(work, generator)
         if self.mask_mode == "clip":
+            static_frame = self._static_frame(work, generator)
             raw = frame_difference_energy(work).unsqueeze(1)
+        elif self.threshold == "noise":
+            lower, upper = temporal_middle_values(work)  # one sort gives both medians
+            static_frame = lower if self.static == "median" else self._static_frame(work, generator)
+            raw = leave_one_out_residual_energy(work, lower, upper)
         else:
+            static_frame = self._static_frame(work, generator)
             reference = static_frame if self.static == "median" else _median_frame(work)
             raw = static_residual_energy(work, reference)
         batch, maps, height, width = raw.shape

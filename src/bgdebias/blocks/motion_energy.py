@@ -244,6 +244,60 @@ def otsu_mask(energy: Tensor, *, soft: bool = False, temperature: float = 0.05) 
     return (mask * _has_motion(flat)).view_as(energy)
 
 
+def temporal_middle_values(clip: Tensor) -> tuple[Tensor, Tensor]:
+    """Lower and upper temporal median of every pixel: the two middle values over time.
+
+    For an even number of frames ``T`` they are the ``T / 2``-th and ``T / 2 + 1``-th
+    smallest values (the lower one is what ``torch.median`` returns); for odd ``T`` both
+    are the median. One sort over time gives both.
+
+    Shape:
+        clip: ``(B, C, T, H, W)``; returns two ``(B, C, 1, H, W)`` tensors.
+
+    Example:
+        >>> import torch
+        >>> clip = torch.tensor([0.4, 0.1, 0.3, 0.2]).view(1, 1, 4, 1, 1)  # one pixel, T = 4
+        >>> lower, upper = temporal_middle_values(clip)
+        >>> lower.shape, round(lower.item(), 4), round(upper.item(), 4)
+        (torch.Size([1, 1, 1, 1, 1]), 0.2, 0.3)
+    """
+    ordered = clip.contiguous().sort(dim=2).values
+    frames = clip.shape[2]
+    lower = ordered.narrow(2, (frames - 1) // 2, 1).contiguous()
+    upper = ordered.narrow(2, frames // 2, 1).contiguous()
+    return lower, upper
+
+
+def leave_one_out_residual_energy(clip: Tensor, lower: Tensor, upper: Tensor) -> Tensor:
+    """Each frame's distance to the temporal median of the other frames, channel-averaged.
+
+    A frame does not vote for its own background. For even ``T`` the median of the
+    ``T - 1`` other values is the middle value on the far side of ``x_t`` (``upper`` if
+    ``x_t <= lower``, else ``lower``), so the distance is
+    ``max(|x_t - lower|, |x_t - upper|)`` with ``lower`` and ``upper`` from
+    :func:`temporal_middle_values`. An actor that covers a pixel in half of the frames is
+    then found there in every frame it covers, where the plain (lower) median takes it
+    for the background whenever it is darker than the scene; the price is that the
+    pixel's other frames are flagged too. For odd ``T``, ``lower == upper`` and this is
+    :func:`static_residual_energy` against the median.
+
+    Shape:
+        clip: ``(B, C, T, H, W)``; lower, upper: ``(B, C, 1, H, W)``; returns
+        ``(B, T, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> clip = torch.ones(1, 1, 4, 1, 1)  # a bright scene ...
+        >>> clip[0, 0, 1:3] = 0.0  # ... under a dark actor in frames 1 and 2 of 4
+        >>> lower, upper = temporal_middle_values(clip)
+        >>> static_residual_energy(clip, lower).flatten().tolist()  # the actor looks static
+        [1.0, 0.0, 0.0, 1.0]
+        >>> leave_one_out_residual_energy(clip, lower, upper).flatten().tolist()
+        [1.0, 1.0, 1.0, 1.0]
+    """
+    return torch.maximum((clip - lower).abs(), (clip - upper).abs()).mean(dim=1)
+
+
 def median3_filter_maps(maps: Tensor) -> Tensor:
     """Separable 3x3 median of each map: the median of 3 along rows, then along columns.
 

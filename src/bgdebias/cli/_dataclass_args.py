@@ -17,7 +17,8 @@ _HELP: dict[str, str] = {
     "w_wide": "weight of the wide-bias term (query vs. mixed clip, background negative)",
     "w_micro": "weight of the micro-bias term on saliency-pooled embeddings",
     "mask_mode": "decoupler mask: one per clip or one per frame",
-    "threshold": "decoupler threshold: Otsu (adaptive to the actor's size) or top-beta fraction",
+    "threshold": "decoupler threshold: Otsu (adaptive to the actor's size), noise (above the "
+    "clip's noise level) or top-beta fraction",
     "beta": "foreground fraction for threshold=fraction, in (0, 1)",
     "mix_prob": "probability that a clip is mixed",
     "mix_view": "view whose actor is mixed onto a partner's background (the wide positive)",

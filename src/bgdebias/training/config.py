@@ -102,7 +102,7 @@ class PretrainConfig:
     w_wide: float = 1.0
     w_micro: float = 1.0
     mask_mode: Literal["clip", "frame"] = "frame"
-    threshold: Literal["fraction", "otsu"] = "otsu"
+    threshold: Literal["fraction", "otsu", "noise"] = "otsu"
     beta: float = 0.5
     mix_prob: float = 1.0
     mix_view: Literal["query", "key"] = "key"
@@ -154,7 +154,7 @@ class PretrainConfig:
         check_choice(self.method, "method", METHODS)
         check_choice(self.dataset, "dataset", DATASETS)
         check_choice(self.mask_mode, "mask_mode", ("clip", "frame"))
-        check_choice(self.threshold, "threshold", ("fraction", "otsu"))
+        check_choice(self.threshold, "threshold", ("fraction", "otsu", "noise"))
         check_choice(self.batchnorm, "batchnorm", ("shuffle", "sync", "local"))
         check_choice(self.mix_view, "mix_view", ("query", "key"))
         check_choice(self.mix_colours, "mix_colours", ("raw", "augmented"))
