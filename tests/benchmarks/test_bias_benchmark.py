@@ -23,3 +23,27 @@ def test_quick_mode_produces_the_table(tmp_path: Path) -> None:
     for line in ("moco", "full", "random", "supervised_independent"):
         assert any(row.startswith(line) for row in payload["table"].splitlines())
     assert "validity: supervised on independent reaches" in done.stdout
+    assert payload["complete"] is True and payload["family"] == "procedural"
+
+
+def test_quick_photo_family_with_fame(tmp_path: Path) -> None:
+    """The second family (photographs, textured actor) and the FAME baseline run."""
+    results = tmp_path / "photo.json"
+    command = [
+        sys.executable, str(SCRIPT), "--quick", "--family", "photo",
+        "--output-dir", str(tmp_path / "runs"), "--json", str(results),
+        "--methods", "fame", "full",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(results.read_text())
+    assert payload["family"] == "photo" and payload["complete"] is True
+    assert payload["config"]["synthetic_backgrounds"] == "photo"
+    assert payload["config"]["synthetic_actor"] == "textured"
+    assert [run["method"] for run in payload["runs"]] == ["supervised_independent", "fame", "full"]
+
+
+def test_unknown_methods_are_refused(tmp_path: Path) -> None:
+    command = [sys.executable, str(SCRIPT), "--quick", "--methods", "mocco"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "unknown methods ['mocco']" in done.stderr

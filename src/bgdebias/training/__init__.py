@@ -9,8 +9,9 @@ from bgdebias.training.checkpoint import (
 )
 from bgdebias.training.config import METHODS, PretrainConfig, read_mapping
 from bgdebias.training.encoder import DebiasEncoder, EncodedClips
+from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.loop import PretrainResult, build_recipe, pretrain
-from bgdebias.training.recipe import DebiasedMoCo
+from bgdebias.training.recipe import DebiasedMoCo, freeze_random_frame
 
 __all__ = [
     "METHODS",
@@ -18,9 +19,12 @@ __all__ = [
     "DebiasEncoder",
     "DebiasedMoCo",
     "EncodedClips",
+    "FAMEMoCo",
     "PretrainConfig",
     "PretrainResult",
     "build_recipe",
+    "fame_mixer",
+    "freeze_random_frame",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",

@@ -105,7 +105,7 @@ class PretrainConfig:
     threshold: Literal["fraction", "otsu", "noise"] = "otsu"
     beta: float = 0.5
     mix_prob: float = 1.0
-    mix_view: Literal["query", "key"] = "key"
+    mix_view: Literal["query", "key"] = "query"
     mix_colours: Literal["raw", "augmented"] = "raw"
     hard_negative: Literal["background", "frozen", "both"] = "background"
     static_hard_negatives: bool = False

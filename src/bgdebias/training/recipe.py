@@ -27,17 +27,24 @@ class DebiasedMoCo(nn.Module):
 
     One step, for two views ``(q, k)`` of each video:
 
-    1. the mixer builds ``mixed`` (the actor of ``q`` on a partner's background) and
-       ``background`` (``q``'s own scene without motion);
-    2. ``f_k`` encodes ``[k, mixed, background]`` as ONE batch, so batch norm sees the
-       motionless backgrounds among ordinary clips (a separate all-static batch would be
+    1. the mixer builds ``mixed`` (the actor of the ``mix_view`` view on a partner's
+       background) and the hard negatives: ``background`` (the view's own scene, actor
+       removed) and/or ``frozen`` (one frame of the view repeated: scene and actor, no
+       motion);
+    2. ``f_k`` encodes ``[k, mixed, negatives...]`` as ONE batch, so batch norm sees the
+       motionless negatives among ordinary clips (a separate all-static batch would be
        recognisable by its batch statistics alone, and the hard negative would be free);
     3. ``query = f_q(q)`` (after the keys, so the key batch and the query's saved
        activations are not in memory together);
     4. :class:`~bgdebias.losses.DualBackgroundLoss`: static term ``query`` vs. ``f_k(k)``,
-       wide term ``query`` vs. ``f_k(mixed)`` with ``f_k(background)`` as hard negative,
-       micro term on the dynamic embeddings; negatives from the queues;
+       wide term ``query`` vs. ``f_k(mixed)`` with the hard negatives, micro term the same
+       contrast on the dynamic embeddings (hard negatives included); negatives from the
+       queues. Clips that were not mixed (nothing moves, ``mix_prob < 1``) are no wide or
+       micro positives: their rows are left out of those terms;
     5. the keys of ``k`` enter the queues.
+
+    With ``photometric`` given to :meth:`forward`, the views are raw geometric views:
+    mixing happens on raw colours and every encoded clip gets its own colour augmentation.
 
     With ``mixer=None`` and ``w_wide = w_micro = 0`` this is plain MoCo (v2 with an MLP
     head); switching parts off one by one gives the ablations.
@@ -45,12 +52,16 @@ class DebiasedMoCo(nn.Module):
     Args:
         encoder: The query encoder; the key encoder is its momentum copy.
         mixer: The semi-negative pair mixer, or ``None`` (no wide term).
-        hard_negative: Feed the background clip as the wide term's hard negative.
         loss: The dual loss; its weights must be zero for the parts switched off.
         queue_size: Number of negative keys per queue.
+        hard_negatives: Hard negatives of the wide and micro terms, any of
+            ``"background"`` and ``"frozen"``; ``()`` for none (FAME-like merge only).
         micro_on_mixed: The micro term's positive is the mixed clip's dynamic embedding
             (joint wide and micro debiasing); otherwise the key view's (plain MoCo on the
             dynamic embeddings).
+        mix_view: Which view's actor is mixed: ``"query"`` (default; the positive then
+            shares the query's crop and time window) or ``"key"`` (harder; measured worse
+            in 300 steps, see the bias benchmark page).
 
     Example:
         >>> import torch
@@ -62,7 +73,7 @@ class DebiasedMoCo(nn.Module):
         >>> backbone = Small3DCNN(base_width=2)
         >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=True)
         >>> recipe = DebiasedMoCo(
-        ...     encoder, mixer=SemiNegativePairMixer(), hard_negative=True,
+        ...     encoder, mixer=SemiNegativePairMixer(), hard_negatives=("background",),
         ...     loss=DualBackgroundLoss(), queue_size=16,
         ... )
         >>> query, key = torch.rand(2, 4, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0))
@@ -86,7 +97,7 @@ class DebiasedMoCo(nn.Module):
         queue_size: int,
         hard_negatives: Sequence[HardNegative] = ("background",),
         micro_on_mixed: bool = True,
-        mix_view: MixView = "key",
+        mix_view: MixView = "query",
     ) -> None:
         super().__init__()
         if loss.w_wide > 0 and mixer is None:
