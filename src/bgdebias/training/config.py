@@ -67,8 +67,9 @@ class PretrainConfig:
     """Everything a pretraining run needs; ``None`` fields take dataset-dependent defaults.
 
     The defaults follow the field (MoCo v2 / FAME: embedding 128, temperature 0.1 (FAME's;
-    MoCo v2's official code uses 0.2, BE 0.07), key momentum 0.999 on a cosine schedule,
-    SGD with a cosine learning rate) for real datasets, and CPU-sized ones for the synthetic
+    MoCo v2's official code uses 0.2, BE 0.07), key momentum 0.999 (raised to 1 on a cosine
+    schedule, as BYOL does; MoCo keeps it fixed), SGD with a cosine learning rate) for real
+    datasets, and CPU-sized ones for the synthetic
     dataset (small 3D CNN, 8x64x64 clips,
     AdamW at 2e-3 after 20 warm-up steps, crops of at least 80 % of the frame, no flip:
     with these a supervised model learns the motions in 300 steps, see
@@ -79,7 +80,8 @@ class PretrainConfig:
     fixed top-50% fraction (FAME's ``beta = 0.5``) marks half of every frame as foreground
     when the actor is small, so the "mixed" clip keeps half of its own background (on the
     synthetic videos, mask IoU with the true sprite: 0.02 with ``beta = 0.5``, 0.66 with
-    Otsu). ``--threshold fraction --beta 0.5`` restores FAME's choice.
+    Otsu). ``--threshold fraction --beta 0.5`` is FAME-like (FAME's exact mask, with its
+    colour refinement, is the decoupler's ``threshold="fame"``, used by ``--method fame``).
 
     Example:
         >>> from bgdebias.training import PretrainConfig
@@ -159,9 +161,7 @@ class PretrainConfig:
         check_choice(self.mix_view, "mix_view", ("query", "key"))
         check_choice(self.mix_colours, "mix_colours", ("raw", "augmented"))
         check_choice(self.hard_negative, "hard_negative", ("background", "frozen", "both"))
-        check_choice(
-            self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo")
-        )
+        check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
         check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
         if self.optimizer is not None:

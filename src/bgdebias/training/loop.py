@@ -32,8 +32,8 @@ from bgdebias.training.config import PretrainConfig, architecture_mismatch, requ
 from bgdebias.training.data import build_pretrain_dataset, collate_videos
 from bgdebias.training.distributed import DistributedContext, init_distributed
 from bgdebias.training.encoder import DebiasEncoder
-from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
+from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
 from bgdebias.training.views import view_augmentation
 
@@ -315,6 +315,8 @@ def pretrain(
         else nullcontext()
     )
     augment = view_augmentation(config)
+    # FAME merges before the colour augmentation, whatever `mix_colours` says.
+    mix_raw = config.mix_colours == "raw" or config.method == "fame"
     shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
     step = start_step
     last_checkpoint = latest_checkpoint(output_dir)
@@ -323,7 +325,7 @@ def pretrain(
         started = time.perf_counter()
         for batch in loader:
             videos = batch.to(device, non_blocking=True)
-            if config.mix_colours == "raw":
+            if mix_raw:
                 query_view, key_view = augment.geometric(videos, generator)
             else:
                 query_view, key_view = augment(videos, generator)
@@ -333,7 +335,7 @@ def pretrain(
                     key_view,
                     generator=generator,
                     shuffle_generator=shuffle_generator if shuffle_keys else None,
-                    photometric=augment.photometric if config.mix_colours == "raw" else None,
+                    photometric=augment.photometric if mix_raw else None,
                 )
             optimizer.zero_grad(set_to_none=True)
             out.total.backward()

@@ -9,7 +9,6 @@ import torch
 from torch import Tensor, nn
 
 from bgdebias._validation import check_choice
-
 from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
 from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
 from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum

@@ -72,7 +72,8 @@ class ClipViewAugmentation(nn.Module):
 
         The same as :meth:`geometric` followed by :meth:`photometric` on each view.
         """
-        return tuple(self.photometric(view, generator) for view in self.geometric(videos, generator))
+        views = self.geometric(videos, generator)
+        return tuple(self.photometric(view, generator) for view in views)
 
     def geometric(
         self, videos: Tensor, generator: torch.Generator | None = None
