@@ -13,9 +13,9 @@ the benchmark stops (``--force`` runs it anyway and marks the table invalid).
     python benchmarks/bias_benchmark.py --family photo  # photographs and a textured actor
     python benchmarks/bias_benchmark.py --quick         # one seed, few steps (CI smoke run)
 
-Families: ``procedural`` (procedural textures, the white disc) and ``photo`` (crops of
-real photographs that scikit-image bundles, and a disc with its own random texture per
-video, moving with it).
+Families: ``procedural`` (procedural textures, the white disc), ``photo`` (crops of real
+photographs that scikit-image bundles, and a disc with its own random texture per video,
+moving with it) and ``photo_disc`` (the photographs and the white disc).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from bgdebias.training import METHODS, PretrainConfig
 FAMILIES: dict[str, tuple[str, str]] = {
     "procedural": ("procedural", "disc"),
     "photo": ("photo", "textured"),
+    "photo_disc": ("photo", "disc"),
 }
 
 #: Methods run by default: every ablation on the first family, the baselines and the full
@@ -43,6 +44,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
 DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     "procedural": ("moco", "fame", "semi_negative", "merge_micro", "full"),
     "photo": ("moco", "fame", "full"),
+    "photo_disc": ("moco", "fame", "full"),
 }
 
 TABLE_METRICS = (

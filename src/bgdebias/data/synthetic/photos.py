@@ -5,7 +5,9 @@ folder; nothing is downloaded): install them with ``pip install scikit-image``. 
 is photograph ``k`` of :data:`PHOTO_FAMILIES`; each video takes its own square crop (a random
 fraction of 25 to 50 % of the photograph's short side, at a random place, mirrored with
 probability one half), resized to the frame size, so a family is recognisable by its
-colours and textures while no two backgrounds are equal.
+colours and textures while no two backgrounds are equal. As the procedural textures, the
+crops are mapped linearly from [0, 1] into [0.1, 0.75] (contrast kept, extremes left to the
+actor), so that a small actor stays visible on any photograph.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ PHOTO_FAMILIES: tuple[str, ...] = (
 )
 
 _CROP_FRACTION = (0.25, 0.5)
+_LOW, _HIGH = 0.1, 0.75
 
 
 def photo_folder() -> Path:
@@ -86,12 +89,12 @@ def render_photo_background(family: int, *, size: int, generator: torch.Generato
         generator: Random source of this video (crop size, place and mirroring).
 
     Returns:
-        RGB background in [0, 1]. Shape: ``(3, size, size)``, float32.
+        RGB background in [0.1, 0.75]. Shape: ``(3, size, size)``, float32.
 
     Example:
         >>> import torch
         >>> crop = render_photo_background(1, size=32, generator=torch.Generator().manual_seed(0))
-        >>> crop.shape, bool(0.0 <= crop.min() and crop.max() <= 1.0)
+        >>> crop.shape, bool(0.1 <= crop.min() and crop.max() <= 0.75)
         (torch.Size([3, 32, 32]), True)
     """
     photo = load_photo(family)
@@ -108,4 +111,4 @@ def render_photo_background(family: int, *, size: int, generator: torch.Generato
     resized = F.interpolate(
         crop.unsqueeze(0), size=(size, size), mode="bilinear", antialias=True, align_corners=False
     )[0]
-    return resized.clamp(0.0, 1.0)
+    return _LOW + (_HIGH - _LOW) * resized.clamp(0.0, 1.0)

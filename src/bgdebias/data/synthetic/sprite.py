@@ -11,6 +11,7 @@ not the class.
 
 from __future__ import annotations
 
+import colorsys
 import math
 
 import torch
@@ -25,9 +26,11 @@ _RIM_WIDTH = 1.0
 
 
 def actor_texture(side: int, *, generator: torch.Generator) -> Tensor:
-    """A random texture for one video's sprite: stripes of two random colours.
+    """A random texture for one video's sprite: stripes of a light and a dark colour.
 
-    Period 3 to 6 pixels at a random angle and phase; the colours are uniform in RGB.
+    Period 3 to 6 pixels at a random angle and phase; each colour has a random hue and
+    saturation, the light one a value (brightness) in [0.85, 1] and the dark one in
+    [0.05, 0.25], so the stripes stand out on any background in [0.1, 0.75].
 
     Args:
         side: Side of the square texture in pixels (at least the sprite's diameter).
@@ -42,13 +45,17 @@ def actor_texture(side: int, *, generator: torch.Generator) -> Tensor:
         >>> texture.shape, bool(texture.min() >= 0.0 and texture.max() <= 1.0)
         (torch.Size([3, 12, 12]), True)
     """
-    period, angle, phase = torch.rand(3, generator=generator).tolist()
-    colours = torch.rand(2, 3, generator=generator)
+    period, angle, phase, *draws = torch.rand(9, generator=generator).tolist()
+    hue_light, saturation_light, value_light, hue_dark, saturation_dark, value_dark = draws
+    light = colorsys.hsv_to_rgb(hue_light, saturation_light, 0.85 + 0.15 * value_light)
+    dark = colorsys.hsv_to_rgb(hue_dark, saturation_dark, 0.05 + 0.2 * value_dark)
     coords = torch.arange(side, dtype=torch.float32) - (side - 1) / 2
     y, x = coords.view(-1, 1), coords.view(1, -1)
     across = x * math.cos(math.pi * angle) + y * math.sin(math.pi * angle)
     pattern = 0.5 + 0.5 * torch.sin(2 * math.pi * (across / (3.0 + 3.0 * period) + phase))
-    return colours[0].view(3, 1, 1) * pattern + colours[1].view(3, 1, 1) * (1 - pattern)
+    return torch.tensor(light).view(3, 1, 1) * pattern + torch.tensor(dark).view(3, 1, 1) * (
+        1 - pattern
+    )
 
 
 def render_sprite(
