@@ -163,3 +163,49 @@ def test_missing_and_mismatched_inputs() -> None:
         DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"], queue=torch.ones(4, 3))
     with pytest.raises(ValueError, match=re.escape("must have the same shape (B, D)")):
         DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"][:2])
+
+
+def test_wide_and_micro_terms_average_over_their_valid_rows() -> None:
+    q, k, m, b, mq, mk, mb = torch.randn(7, 5, 8, generator=torch.Generator().manual_seed(3))
+    valid = torch.tensor([True, False, True, True, False])
+    out = DualBackgroundLoss()(
+        q,
+        k,
+        mixed_key=m,
+        background_key=b,
+        micro_query=mq,
+        micro_key=mk,
+        micro_background_key=mb,
+        wide_valid=valid,
+        micro_valid=valid,
+    )
+    wide_rows = info_nce(q, m, hard_negatives=b, reduction="none")
+    micro_rows = info_nce(mq, mk, hard_negatives=mb, reduction="none")
+    torch.testing.assert_close(out.wide, wide_rows[valid].mean())
+    torch.testing.assert_close(out.micro, micro_rows[valid].mean())
+    torch.testing.assert_close(out.static, info_nce(q, k))  # no hard negative by default
+
+
+def test_no_valid_row_gives_a_zero_term_that_still_backpropagates() -> None:
+    q = torch.randn(4, 8, requires_grad=True)
+    k, m = torch.randn(2, 4, 8).unbind(0)
+    none = torch.zeros(4, dtype=torch.bool)
+    out = DualBackgroundLoss(w_micro=0.0)(q, k, mixed_key=m, wide_valid=none)
+    assert out.wide.item() == 0.0
+    out.total.backward()
+    assert q.grad is not None and torch.isfinite(q.grad).all()
+
+
+def test_hard_negatives_in_the_static_term() -> None:
+    q, k, m = torch.randn(3, 4, 8, generator=torch.Generator().manual_seed(4)).unbind(0)
+    negatives = torch.randn(4, 2, 8, generator=torch.Generator().manual_seed(5))
+    valid = torch.tensor([[True, False], [True, True], [False, False], [True, True]])
+    loss = DualBackgroundLoss(w_micro=0.0, hard_negatives_in_static=True)
+    out = loss(q, k, mixed_key=m, background_key=negatives, background_valid=valid)
+    expected = info_nce(q, k, hard_negatives=negatives, hard_negative_valid=valid)
+    torch.testing.assert_close(out.static, expected)
+    plain = DualBackgroundLoss(w_micro=0.0)(
+        q, k, mixed_key=m, background_key=negatives, background_valid=valid
+    )
+    torch.testing.assert_close(plain.static, info_nce(q, k))
+    torch.testing.assert_close(plain.wide, out.wide)

@@ -148,46 +148,58 @@ class DualBackgroundLoss(nn.Module):
         """
         zero = query.new_zeros((), dtype=torch.float32)
         static = wide = micro = zero
-        background = background_valid if background_key is not None else None
         if self.w_static > 0:
-            in_static = self.hard_negatives_in_static and background_key is not None
-            static = info_nce(
+            in_static = self.hard_negatives_in_static
+            static = self._contrast(
                 query,
                 key,
                 queue,
-                temperature=self.temperature,
-                hard_negatives=background_key if in_static else None,
-                hard_negative_valid=background if in_static else None,
+                background_key if in_static else None,
+                background_valid if in_static else None,
+                rows=None,
             )
         if self.w_wide > 0:
-            wide = _masked_mean(
-                info_nce(
-                    query,
-                    _required(mixed_key, "mixed_key", "w_wide"),
-                    queue,
-                    temperature=self.temperature,
-                    hard_negatives=background_key,
-                    hard_negative_valid=background,
-                    reduction="none",
-                ),
-                wide_valid,
+            wide = self._contrast(
+                query,
+                _required(mixed_key, "mixed_key", "w_wide"),
+                queue,
+                background_key,
+                background_valid,
+                rows=wide_valid,
             )
         if self.w_micro > 0:
-            micro_background = background_valid if micro_background_key is not None else None
-            micro = _masked_mean(
-                info_nce(
-                    _required(micro_query, "micro_query", "w_micro"),
-                    _required(micro_key, "micro_key", "w_micro"),
-                    micro_queue,
-                    temperature=self.temperature,
-                    hard_negatives=micro_background_key,
-                    hard_negative_valid=micro_background,
-                    reduction="none",
-                ),
-                micro_valid,
+            micro = self._contrast(
+                _required(micro_query, "micro_query", "w_micro"),
+                _required(micro_key, "micro_key", "w_micro"),
+                micro_queue,
+                micro_background_key,
+                background_valid,
+                rows=micro_valid,
             )
         total = self.w_static * static + self.w_wide * wide + self.w_micro * micro
         return DualBackgroundLossOutput(total=total, static=static, wide=wide, micro=micro)
+
+    def _contrast(
+        self,
+        query: Tensor,
+        positive: Tensor,
+        queue: Tensor | None,
+        hard_negatives: Tensor | None,
+        hard_negative_valid: Tensor | None,
+        *,
+        rows: Tensor | None,
+    ) -> Tensor:
+        """One InfoNCE term, averaged over the valid ``rows`` (all rows when ``None``)."""
+        losses = info_nce(
+            query,
+            positive,
+            queue,
+            temperature=self.temperature,
+            hard_negatives=hard_negatives,
+            hard_negative_valid=hard_negative_valid if hard_negatives is not None else None,
+            reduction="none",
+        )
+        return _masked_mean(losses, rows)
 
     def extra_repr(self) -> str:
         return (
