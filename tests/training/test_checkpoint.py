@@ -54,3 +54,24 @@ def test_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="cannot read checkpoint"):
         load_checkpoint(tmp_path / "garbage.pt")
     assert latest_checkpoint(tmp_path / "nowhere") is None
+
+
+def test_checkpoints_from_before_temporal_padding_load_with_zero_padding(tmp_path: Path) -> None:
+    import dataclasses
+
+    import torch
+
+    from bgdebias.models.temporal_padding import ReplicateTimeConv3d
+    from bgdebias.training import PretrainConfig, build_recipe
+    from bgdebias.training.loading import load_pretrained_encoder
+
+    config = PretrainConfig(
+        method="moco", size=32, hidden_dim=16, embed_dim=8, queue_size=8, temporal_padding="zeros"
+    ).resolved()
+    recipe = build_recipe(config)
+    old_config = {k: v for k, v in dataclasses.asdict(config).items() if k != "temporal_padding"}
+    state = {"step": 1, "config": old_config, "model": recipe.state_dict()}
+    torch.save(state, tmp_path / "old.pt")
+    encoder, loaded = load_pretrained_encoder(tmp_path / "old.pt")
+    assert loaded.temporal_padding == "zeros"
+    assert not any(isinstance(m, ReplicateTimeConv3d) for m in encoder.modules())

@@ -26,7 +26,8 @@ def register(commands: Any) -> None:
             "Pretrain plain MoCo and the full method with the same budget on the synthetic "
             "background-bias videos, stress-test both (aligned / conflicting / static "
             "splits, biased and independent linear probes), print the table, and write "
-            "heat maps. About 5 minutes on 2 CPU cores with the defaults."
+            "heat maps. The two trainings take 300 steps each (step times on 2 CPU cores: "
+            "docs/benchmarks/speed.md)."
         ),
     )
     parser.add_argument("--steps", type=int, default=300, help="pretraining steps per method")

@@ -24,7 +24,8 @@ def load_pretrained_encoder(
     """
     state = load_checkpoint(path)
     try:
-        config = PretrainConfig.from_dict(state["config"])
+        # Checkpoints written before `temporal_padding` existed were trained with zeros.
+        config = PretrainConfig.from_dict({"temporal_padding": "zeros", **state["config"]})
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(
             f"{path} holds no valid pretraining configuration: {error}"
