@@ -41,7 +41,7 @@ def test_files_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"method": "simclr"}, "`method` must be one of 'moco', 'merge'"),
+        ({"method": "simclr"}, "`method` must be one of 'moco', 'fame', 'merge'"),
         ({"dataset": "imagenet"}, "`dataset` must be one of 'synthetic'"),
         ({"temperature": 0}, "`temperature` must be a finite number > 0"),
         ({"beta": 1.0}, "`beta` must be in the open interval (0, 1)"),

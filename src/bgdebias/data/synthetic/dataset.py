@@ -155,10 +155,10 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         seed: Dataset seed; with ``split`` and the index it fixes every video.
         backgrounds: ``"procedural"`` textures (default) or ``"photo"``: crops of real
             photographs, one photograph per family
-            (:mod:`~bgdebias.data.synthetic.photos`; needs scikit-image).
+            (:func:`~bgdebias.data.synthetic.render_photo_background`; needs scikit-image).
         actor: ``"disc"`` (the white disc, default) or ``"textured"``: a disc with its own
             random texture per video, moving with it
-            (:func:`~bgdebias.data.synthetic.sprite.actor_texture`).
+            (:func:`~bgdebias.data.synthetic.actor_texture`).
         clip_sampler: Optional :class:`~bgdebias.data.sampling.ClipSampler` applied to each
             video; it draws from the global generator, so clips vary between epochs.
         transform: Optional callable applied to the clip tensor (e.g.
