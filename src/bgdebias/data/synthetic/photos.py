@@ -59,7 +59,6 @@ def photo_folder() -> Path:
     return Path(spec.origin).parent / "data"
 
 
-@lru_cache(maxsize=len(PHOTO_FAMILIES))
 def load_photo(family: int) -> Tensor:
     """Photograph ``family`` as RGB floats in [0, 1] (grey ones repeated over channels).
 
@@ -75,7 +74,12 @@ def load_photo(family: int) -> Tensor:
     """
     if not 0 <= family < len(PHOTO_FAMILIES):
         raise ValueError(f"`family` must be in [0, {len(PHOTO_FAMILIES)}), got {family}")
-    with Image.open(photo_folder() / PHOTO_FAMILIES[family]) as image:
+    return _read_photo(PHOTO_FAMILIES[family])
+
+
+@lru_cache(maxsize=len(PHOTO_FAMILIES))
+def _read_photo(name: str) -> Tensor:
+    with Image.open(photo_folder() / name) as image:
         pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     return torch.from_numpy(pixels).permute(2, 0, 1).contiguous()
 
