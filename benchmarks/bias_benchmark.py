@@ -40,7 +40,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
 }
 
 #: Methods run by default: every ablation on the first family, the baselines and the full
-#: method on the second (the 2-core budget of the full benchmark is one hour).
+#: method on the second (to keep the whole benchmark near its one-hour target on 2 cores).
 DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     "procedural": ("moco", "fame", "semi_negative", "merge_micro", "full"),
     "photo": ("moco", "fame", "full"),
