@@ -87,9 +87,9 @@ def test_resize_short_side_and_center_crop() -> None:
     clip = torch.rand(3, 2, 20, 30)
     assert ResizeShortSideClip(10)(clip).shape == (3, 2, 10, 15)
     assert ResizeShortSideClip(10)(clip.unsqueeze(0)).shape == (1, 3, 2, 10, 15)
-    grid = torch.arange(36.0).view(1, 1, 6, 6)
-    assert CenterCropClip(2)(grid)[0, 0].tolist() == [[14.0, 15.0], [20.0, 21.0]]
-    assert CenterCropClip((2, 4))(grid).shape == (1, 1, 2, 4)
+    grid = torch.arange(36.0).view(1, 1, 6, 6)  # one channel, one frame
+    assert CenterCropClip(2, channels=1)(grid)[0, 0].tolist() == [[14.0, 15.0], [20.0, 21.0]]
+    assert CenterCropClip((2, 4), channels=None)(grid).shape == (1, 1, 2, 4)
 
 
 def test_eval_transform_shape_and_values() -> None:

@@ -6,6 +6,10 @@ own parameters; all frames of a clip share them, so motion is never distorted. E
 splits into ``sample_params(num_clips, generator)`` (a small dataclass of per-clip values) and
 ``apply_params(clip, params)`` (deterministic), which ``forward`` chains.
 
+A ``tv_tensors.Video`` ``(T, C, H, W)`` or ``(B, T, C, H, W)`` is read in its own layout and
+comes back as a ``tv_tensors.Video``, with the draws and values of the same clips given as
+``(C, T, H, W)`` (see :mod:`bgdebias.data.transforms`).
+
 Parameters are drawn on the generator's device (CPU without one) and moved to the clip's
 device. Colour transforms follow torchvision's definitions (same grayscale weights,
 per-frame contrast mean, clamping to [0, 1]); see :mod:`bgdebias.data.transforms` for why
@@ -24,7 +28,8 @@ import torchvision.transforms.v2.functional as TF
 from torch import Tensor, nn
 
 from bgdebias._validation import check_int, check_non_negative, check_number, check_unit
-from bgdebias.data.transforms import _pair, as_clip_batch
+from bgdebias.data._clip_input import check_channel_count, check_generator, read_clip_batch
+from bgdebias.data.transforms import _pair
 
 #: ITU-R 601-2 luma weights, as torchvision's ``rgb_to_grayscale``.
 _GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -65,8 +70,6 @@ def _check_colour(batch: Tensor) -> None:
         raise TypeError(
             f"`clip` must be floating point in [0, 1] for colour transforms, got {batch.dtype}"
         )
-    if batch.shape[1] != 3:
-        raise ValueError(f"`clip` must have 3 (RGB) channels, got {batch.shape[1]}")
 
 
 def _per_clip(values: Tensor, batch: Tensor) -> Tensor:
@@ -120,9 +123,11 @@ class RandomResizedCropClip(nn.Module):
         scale: Range of the box area as a fraction of the frame (default ``(0.2, 1.0)``, the
             MoCo v2 choice, more conservative than torchvision's ``(0.08, 1.0)``).
         ratio: Range of the box aspect ratio width / height.
+        channels: Number of channels a clip must have (``None``: any).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in; ``(..., C, T, size[0], size[1])`` out.
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in; ``(..., C, T, size[0], size[1])`` out. A
+        ``tv_tensors.Video`` ``(..., T, C, H, W)`` in; ``(..., T, C, size[0], size[1])`` out.
 
     Example:
         >>> import torch
@@ -135,6 +140,13 @@ class RandomResizedCropClip(nn.Module):
         >>> params = crop.sample_params(2, 40, 48, generator=torch.Generator().manual_seed(0))
         >>> torch.equal(crop.apply_params(clips, params), out)  # forward = sample + apply
         True
+        >>> from torchvision import tv_tensors
+        >>> videos = tv_tensors.Video(clips.transpose(1, 2))  # the same clips, (B, T, C, H, W)
+        >>> out_video = crop(videos, generator=torch.Generator().manual_seed(0))
+        >>> type(out_video).__name__, out_video.shape  # a Video in its own layout
+        ('Video', torch.Size([2, 4, 3, 16, 16]))
+        >>> torch.allclose(out_video, out.transpose(1, 2))  # the same boxes
+        True
     """
 
     def __init__(
@@ -143,6 +155,7 @@ class RandomResizedCropClip(nn.Module):
         *,
         scale: tuple[float, float] = (0.2, 1.0),
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
+        channels: int | None = 3,
     ) -> None:
         super().__init__()
         self.size = _pair(size, "size")
@@ -152,6 +165,7 @@ class RandomResizedCropClip(nn.Module):
         self.ratio = _check_interval(ratio, "ratio", minimum=0.0)
         if self.ratio[0] == 0.0:
             raise ValueError(f"`ratio` must be > 0, got {ratio!r}")
+        self.channels = check_channel_count(channels)
 
     def sample_params(
         self,
@@ -193,7 +207,7 @@ class RandomResizedCropClip(nn.Module):
 
     def apply_params(self, clip: Tensor, params: CropParams) -> Tensor:
         """Crop and resize with given boxes. Shape: as :meth:`forward`."""
-        batch, single = as_clip_batch(clip)
+        clips = read_clip_batch(clip, channels=self.channels)
         boxes = zip(
             params.top.tolist(),
             params.left.tolist(),
@@ -204,27 +218,30 @@ class RandomResizedCropClip(nn.Module):
         out = torch.stack(
             [
                 TF.resized_crop(one, top, left, h, w, list(self.size), antialias=True)
-                for one, (top, left, h, w) in zip(batch, boxes, strict=True)
+                for one, (top, left, h, w) in zip(clips.batch, boxes, strict=True)
             ]
         )
-        return out[0] if single else out
+        return clips.restore(out)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Crop a random box of every clip."""
-        batch, _ = as_clip_batch(clip)
+        check_generator(generator)
+        batch = read_clip_batch(clip, channels=self.channels).batch
         params = self.sample_params(batch.shape[0], batch.shape[-2], batch.shape[-1], generator)
         return self.apply_params(clip, params)
 
     def extra_repr(self) -> str:
-        return f"size={self.size}, scale={self.scale}, ratio={self.ratio}"
+        return f"size={self.size}, scale={self.scale}, ratio={self.ratio}, channels={self.channels}"
 
 
 class _RandomSwitch(nn.Module):
     """A per-clip on/off transform (flip, grayscale): ``params`` is a bool ``(B,)``."""
 
-    def __init__(self, p: float) -> None:
+    def __init__(self, p: float, *, channels: int | None, rgb: bool) -> None:
         super().__init__()
         self.p = check_unit(p, "p")
+        self.channels = check_channel_count(channels)
+        self._rgb = rgb
 
     def sample_params(self, num_clips: int, generator: torch.Generator | None = None) -> Tensor:
         """Which clips are transformed. Shape: ``(num_clips,)``, bool."""
@@ -236,13 +253,15 @@ class _RandomSwitch(nn.Module):
 
     def apply_params(self, clip: Tensor, params: Tensor) -> Tensor:
         """Transform the clips where ``params`` is true. Shape: like ``clip``."""
-        batch, single = as_clip_batch(clip)
+        clips = read_clip_batch(clip, channels=self.channels, rgb=self._rgb)
+        batch = clips.batch
         out = torch.where(_per_clip(params, batch), self._transform_all(batch), batch)
-        return out[0] if single else out
+        return clips.restore(out)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Transform each clip with probability ``p``."""
-        batch, _ = as_clip_batch(clip)
+        check_generator(generator)
+        batch = read_clip_batch(clip, channels=self.channels, rgb=self._rgb).batch
         return self.apply_params(clip, self.sample_params(batch.shape[0], generator))
 
     def extra_repr(self) -> str:
@@ -254,9 +273,11 @@ class RandomHorizontalFlipClip(_RandomSwitch):
 
     Args:
         p: Probability of flipping a clip.
+        channels: Number of channels a clip must have (``None``: any).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out, any dtype.
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out, any dtype; a ``tv_tensors.Video``
+        ``(..., T, C, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -269,11 +290,14 @@ class RandomHorizontalFlipClip(_RandomSwitch):
         [7.0, 0.0, 7.0, 7.0]
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__(p)
+    def __init__(self, p: float = 0.5, *, channels: int | None = 3) -> None:
+        super().__init__(p, channels=channels, rgb=False)
 
     def _transform_all(self, batch: Tensor) -> Tensor:
         return batch.flip(-1)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, channels={self.channels}"
 
 
 class RandomGrayscaleClip(_RandomSwitch):
@@ -283,7 +307,8 @@ class RandomGrayscaleClip(_RandomSwitch):
         p: Probability of converting a clip.
 
     Shape:
-        ``(3, T, H, W)`` or ``(B, 3, T, H, W)`` float in and out.
+        ``(3, T, H, W)`` or ``(B, 3, T, H, W)`` float in and out; a ``tv_tensors.Video``
+        ``(..., T, 3, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -295,7 +320,7 @@ class RandomGrayscaleClip(_RandomSwitch):
     """
 
     def __init__(self, p: float = 0.2) -> None:
-        super().__init__(p)
+        super().__init__(p, channels=3, rgb=True)
 
     def _transform_all(self, batch: Tensor) -> Tensor:
         _check_colour(batch)
@@ -345,7 +370,8 @@ class ColorJitterClip(nn.Module):
         p: Probability that a clip is jittered (0.8 in MoCo v2).
 
     Shape:
-        ``(3, T, H, W)`` or ``(B, 3, T, H, W)`` float in [0, 1], in and out.
+        ``(3, T, H, W)`` or ``(B, 3, T, H, W)`` float in [0, 1], in and out; a
+        ``tv_tensors.Video`` ``(..., T, 3, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -403,7 +429,8 @@ class ColorJitterClip(nn.Module):
 
     def apply_params(self, clip: Tensor, params: ColorJitterParams) -> Tensor:
         """Jitter with given factors. Shape: like ``clip``."""
-        batch, single = as_clip_batch(clip)
+        clips = read_clip_batch(clip, channels=3, rgb=True)
+        batch = clips.batch
         _check_colour(batch)
         out = (batch * _per_clip(params.brightness, batch)).clamp(0.0, 1.0)
         frame_mean = _grayscale(out).mean(dim=(1, 3, 4), keepdim=True)
@@ -413,11 +440,12 @@ class ColorJitterClip(nn.Module):
         out = (saturation * out + (1.0 - saturation) * _grayscale(out)).clamp(0.0, 1.0)
         out = shift_hue(out, _per_clip(params.hue, batch))
         out = torch.where(_per_clip(params.applied, batch), out, batch)
-        return out[0] if single else out
+        return clips.restore(out)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Jitter each clip with probability ``p``."""
-        batch, _ = as_clip_batch(clip)
+        check_generator(generator)
+        batch = read_clip_batch(clip, channels=3, rgb=True).batch
         return self.apply_params(clip, self.sample_params(batch.shape[0], generator))
 
     def extra_repr(self) -> str:
@@ -500,9 +528,11 @@ class GaussianBlurClip(nn.Module):
             side (at least 3), capped below the frame size.
         sigma: Range of the standard deviation in pixels.
         p: Probability of blurring a clip (0.5 in MoCo v2).
+        channels: Number of channels a clip must have (``None``: any).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` float in and out.
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` float in and out; a ``tv_tensors.Video``
+        ``(..., T, C, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -519,6 +549,7 @@ class GaussianBlurClip(nn.Module):
         *,
         sigma: tuple[float, float] = (0.1, 2.0),
         p: float = 0.5,
+        channels: int | None = 3,
     ) -> None:
         super().__init__()
         if kernel_size is not None:
@@ -530,6 +561,7 @@ class GaussianBlurClip(nn.Module):
         if self.sigma[0] == 0.0:
             raise ValueError(f"`sigma` must be > 0, got {sigma!r}")
         self.p = check_unit(p, "p")
+        self.channels = check_channel_count(channels)
 
     def sample_params(self, num_clips: int, generator: torch.Generator | None = None) -> BlurParams:
         """Draw the sigma of ``num_clips`` clips and whether each is blurred."""
@@ -544,7 +576,8 @@ class GaussianBlurClip(nn.Module):
 
     def apply_params(self, clip: Tensor, params: BlurParams) -> Tensor:
         """Blur with given parameters. Shape: like ``clip``."""
-        batch, single = as_clip_batch(clip)
+        clips = read_clip_batch(clip, channels=self.channels)
+        batch = clips.batch
         if not batch.is_floating_point():
             raise TypeError(f"`clip` must be floating point to blur, got {batch.dtype}")
         b, c, t, h, w = batch.shape
@@ -559,12 +592,16 @@ class GaussianBlurClip(nn.Module):
         planes = F.conv2d(planes, kernel.view(b * c * t, 1, size, 1), groups=b * c * t)
         planes = F.conv2d(planes, kernel.view(b * c * t, 1, 1, size), groups=b * c * t)
         out = torch.where(_per_clip(params.applied, batch), planes.view(b, c, t, h, w), batch)
-        return out[0] if single else out
+        return clips.restore(out)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Blur each clip with probability ``p``."""
-        batch, _ = as_clip_batch(clip)
+        check_generator(generator)
+        batch = read_clip_batch(clip, channels=self.channels).batch
         return self.apply_params(clip, self.sample_params(batch.shape[0], generator))
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, sigma={self.sigma}, p={self.p}"
+        return (
+            f"kernel_size={self.kernel_size}, sigma={self.sigma}, p={self.p}, "
+            f"channels={self.channels}"
+        )

@@ -4,11 +4,19 @@ Every transform here takes one clip ``(C, T, H, W)`` or a batch ``(B, C, T, H, W
 at dimension -4 in both) and the call signature ``transform(clip, generator=None)``, so they
 chain in :class:`ClipCompose` with the random ones of :mod:`bgdebias.data.batch_transforms`.
 
-Layout note: torchvision's transforms v2 treat a ``(T, C, H, W)`` tensor (or a
-``tv_tensors.Video``) as one video and apply the same random parameters to all of its frames,
-but draw one parameter set per call (a ``(B, T, C, H, W)`` batch gets a single crop for every
-clip) and use the global random generator. :class:`TorchvisionClipTransform` permutes
-``(C, T, H, W) -> (T, C, H, W)`` and back, and calls the wrapped transform once per clip.
+Layouts: the type of the input says its layout. A plain tensor is a bgdebias clip,
+``(C, T, H, W)`` or ``(B, C, T, H, W)``, and comes back as one. A ``tv_tensors.Video`` is
+torchvision's video, ``(T, C, H, W)`` or ``(B, T, C, H, W)``, and comes back as a
+``tv_tensors.Video`` in that layout, with the values and random draws of the same clip given
+as ``(C, T, H, W)``; so the transforms also work inside ``torchvision.transforms.v2.Compose``
+on videos. The channel dimension is checked (``channels=3`` by default), so a plain
+``(T, C, H, W)`` tensor is refused with a message naming the swap.
+
+torchvision's own v2 transforms read a plain tensor as images ``(..., C, H, W)``, and a
+``(T, C, H, W)`` tensor or a ``tv_tensors.Video`` as one video whose frames all get the same
+random parameters; they draw one parameter set per call (a ``(B, T, C, H, W)`` batch gets a
+single crop for every clip) from the global random generator. :class:`TorchvisionClipTransform`
+runs one on bgdebias clips, once per clip.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from torch import Tensor, nn
 from torchvision import tv_tensors
 
 from bgdebias._validation import check_choice, check_int, check_positive, check_tensor
+from bgdebias.data._clip_input import check_channel_count, check_generator, read_clip_batch
 
 #: Per-channel mean of Kinetics-400 RGB frames in [0, 1] (the torchvision video models' value).
 KINETICS_MEAN: tuple[float, float, float] = (0.43216, 0.394666, 0.37645)
@@ -35,6 +44,9 @@ _LAYOUTS = ("CTHW", "TCHW", "THWC")
 
 class ClipTransform(Protocol):
     """A clip transform: ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in, same layout out.
+
+    The transforms of bgdebias also take a ``tv_tensors.Video`` ``(..., T, C, H, W)`` and give
+    back one in that layout (see the module notes).
 
     Example:
         >>> import torch
@@ -54,28 +66,23 @@ class ClipTransform(Protocol):
 def as_clip_batch(clip: object, name: str = "clip") -> tuple[Tensor, bool]:
     """View a clip ``(C, T, H, W)`` or a batch ``(B, C, T, H, W)`` as a batch.
 
+    A ``tv_tensors.Video`` ``(T, C, H, W)`` or ``(B, T, C, H, W)`` is read in its own layout
+    and viewed as the plain ``(B, C, T, H, W)`` batch. The channel count is not checked.
+
     Args:
         clip: The tensor to check.
         name: Argument name used in error messages.
 
     Returns:
         ``(batch, single)``: the 5D view and whether the input was one 4D clip (undo with
-        ``batch[0]``). Shape: ``(B, C, T, H, W)``.
+        ``batch[0]`` for a plain tensor). Shape: ``(B, C, T, H, W)``.
 
     Raises:
         TypeError: If ``clip`` is not a tensor.
         ValueError: If it is neither 4D nor 5D, or has an empty dimension.
     """
-    tensor = check_tensor(clip, name)
-    if tensor.ndim not in (4, 5):
-        raise ValueError(
-            f"`{name}` must be a clip of shape (C, T, H, W) or a batch of shape "
-            f"(B, C, T, H, W), got {tensor.ndim}D with shape {tuple(tensor.shape)}"
-        )
-    if tensor.numel() == 0:
-        raise ValueError(f"`{name}` must not have an empty dimension, got {tuple(tensor.shape)}")
-    single = tensor.ndim == 4
-    return (tensor.unsqueeze(0) if single else tensor), single
+    clips = read_clip_batch(clip, name)
+    return clips.batch, clips.single
 
 
 def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
@@ -88,22 +95,29 @@ def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
     raise TypeError(f"`{name}` must be an int or a pair (height, width) of ints, got {value!r}")
 
 
-def to_float_clip(frames: Tensor, *, layout: FrameLayout = "TCHW") -> Tensor:
+def to_float_clip(
+    frames: Tensor, *, layout: FrameLayout = "TCHW", channels: int | None = 3
+) -> Tensor:
     """Convert decoded frames to a float clip in [0, 1], channels first.
+
+    A ``tv_tensors.Video`` is ``(T, C, H, W)`` (or ``(B, T, C, H, W)``) whatever ``layout``
+    says, and comes back as a float ``tv_tensors.Video`` in that layout.
 
     Args:
         frames: ``uint8`` frames (divided by 255) or floating frames (kept as they are), laid
             out as ``layout`` with an optional leading batch dimension.
-        layout: Dimension order of ``frames`` without the batch: ``"TCHW"`` (torchcodec,
-            torchvision), ``"THWC"`` (PyAV, :func:`~bgdebias.data.video_writer.write_video`)
-            or ``"CTHW"``.
+        layout: Dimension order of a plain ``frames`` tensor without the batch: ``"TCHW"``
+            (torchcodec, torchvision), ``"THWC"`` (PyAV,
+            :func:`~bgdebias.data.video_writer.write_video`) or ``"CTHW"``.
+        channels: Number of channels ``frames`` must have in dimension C (``None``: any).
 
     Returns:
         Float clip. Shape: ``(C, T, H, W)``, or ``(B, C, T, H, W)`` for a batch.
 
     Raises:
         TypeError: If ``frames`` is neither ``uint8`` nor floating.
-        ValueError: If ``layout`` is unknown or ``frames`` is not 4D/5D.
+        ValueError: If ``layout`` is unknown, ``frames`` is not 4D/5D, or its dimension C
+            does not hold ``channels`` (the message names the layout it looks like).
 
     Example:
         >>> import torch
@@ -113,31 +127,69 @@ def to_float_clip(frames: Tensor, *, layout: FrameLayout = "TCHW") -> Tensor:
         (torch.Size([3, 4, 8, 8]), torch.float32, 1.0)
         >>> to_float_clip(torch.zeros(2, 4, 8, 8, 3), layout="THWC").shape  # batch, channels last
         torch.Size([2, 3, 4, 8, 8])
+        >>> from torchvision import tv_tensors
+        >>> video = to_float_clip(tv_tensors.Video(frames))  # a Video stays (T, C, H, W)
+        >>> type(video).__name__, video.shape, video.dtype
+        ('Video', torch.Size([4, 3, 8, 8]), torch.float32)
     """
     check_choice(layout, "layout", _LAYOUTS)
+    channels = check_channel_count(channels)
     tensor = check_tensor(frames, "frames")
+    if isinstance(tensor, tv_tensors.Video):
+        clips = read_clip_batch(tensor, "frames", channels=channels)
+        return clips.restore(_to_float(clips.batch))
     if tensor.ndim not in (4, 5):
         raise ValueError(
             f"`frames` must be 4D ({layout}) or 5D (B, {', '.join(layout)}), got "
             f"{tensor.ndim}D with shape {tuple(tensor.shape)}"
         )
-    if tensor.dtype == torch.uint8:
-        tensor = tensor.float().div_(255.0)
-    elif not tensor.is_floating_point():
-        raise TypeError(f"`frames` must be uint8 or floating point, got {tensor.dtype}")
+    _check_frame_channels(tensor, layout, channels)
+    tensor = _to_float(tensor)
     lead = tensor.ndim - 4
     order = {"CTHW": (0, 1, 2, 3), "TCHW": (1, 0, 2, 3), "THWC": (3, 0, 1, 2)}[layout]
     return tensor.permute(*range(lead), *(lead + axis for axis in order))
+
+
+def _to_float(frames: Tensor) -> Tensor:
+    """``uint8`` divided by 255, floating kept as it is."""
+    if frames.dtype == torch.uint8:
+        return frames.float().div_(255.0)
+    if not frames.is_floating_point():
+        raise TypeError(f"`frames` must be uint8 or floating point, got {frames.dtype}")
+    return frames
+
+
+def _check_frame_channels(frames: Tensor, layout: FrameLayout, channels: int | None) -> None:
+    """Raise ``ValueError`` unless dimension C of ``layout`` holds ``channels``."""
+    lead = frames.ndim - 4
+    found = frames.shape[lead + layout.index("C")]
+    if channels is None or found == channels:
+        return
+    names = ", ".join(layout)
+    message = (
+        f"`frames` must have {channels} channels, got {found} (dimension C of "
+        f"{'(B, ' if lead else '('}{names}), layout={layout!r}, shape {tuple(frames.shape)})"
+    )
+    for other in _LAYOUTS:
+        if other != layout and frames.shape[lead + other.index("C")] == channels:
+            message += f"; it looks like ({', '.join(other)}) frames: pass layout={other!r}"
+            if other == "TCHW":
+                message += " or wrap them as `torchvision.tv_tensors.Video`"
+            break
+    message += f"; pass `channels={found}` if the frames really have {found} channels"
+    raise ValueError(message)
 
 
 class ToFloatClip(nn.Module):
     """Module form of :func:`to_float_clip` (``uint8`` frames to a float clip in [0, 1]).
 
     Args:
-        layout: Dimension order of the input frames, see :func:`to_float_clip`.
+        layout: Dimension order of plain input frames, see :func:`to_float_clip`.
+        channels: Number of channels the frames must have (``None``: any).
 
     Shape:
         ``layout`` (optionally with a leading B) in; ``(C, T, H, W)`` / ``(B, C, T, H, W)`` out.
+        A ``tv_tensors.Video`` ``(..., T, C, H, W)`` comes back as one, in that layout.
 
     Example:
         >>> import torch
@@ -147,18 +199,19 @@ class ToFloatClip(nn.Module):
         (torch.Size([3, 4, 8, 8]), 0.2)
     """
 
-    def __init__(self, *, layout: FrameLayout = "TCHW") -> None:
+    def __init__(self, *, layout: FrameLayout = "TCHW", channels: int | None = 3) -> None:
         super().__init__()
         check_choice(layout, "layout", _LAYOUTS)
         self.layout: FrameLayout = layout
+        self.channels = check_channel_count(channels)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Convert ``clip``; ``generator`` is unused."""
-        del generator
-        return to_float_clip(clip, layout=self.layout)
+        check_generator(generator)
+        return to_float_clip(clip, layout=self.layout, channels=self.channels)
 
     def extra_repr(self) -> str:
-        return f"layout={self.layout!r}"
+        return f"layout={self.layout!r}, channels={self.channels}"
 
 
 class ResizeShortSideClip(nn.Module):
@@ -166,9 +219,11 @@ class ResizeShortSideClip(nn.Module):
 
     Args:
         size: Target length of the shorter side in pixels.
+        channels: Number of channels a clip must have (``None``: any).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out (new H, W).
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out (new H, W); a ``tv_tensors.Video``
+        ``(..., T, C, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -179,19 +234,20 @@ class ResizeShortSideClip(nn.Module):
         torch.Size([2, 3, 4, 32, 16])
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, channels: int | None = 3) -> None:
         super().__init__()
         self.size = check_int(size, "size", minimum=1)
+        self.channels = check_channel_count(channels)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Resize ``clip``; ``generator`` is unused."""
-        del generator
-        as_clip_batch(clip)
-        out: Tensor = TF.resize(clip, [self.size], antialias=True)
-        return out
+        check_generator(generator)
+        clips = read_clip_batch(clip, channels=self.channels)
+        out: Tensor = TF.resize(clips.batch, [self.size], antialias=True)
+        return clips.restore(out)
 
     def extra_repr(self) -> str:
-        return f"size={self.size}"
+        return f"size={self.size}, channels={self.channels}"
 
 
 class CenterCropClip(nn.Module):
@@ -199,9 +255,11 @@ class CenterCropClip(nn.Module):
 
     Args:
         size: Output ``(height, width)``, or one int for a square.
+        channels: Number of channels a clip must have (``None``: any).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out (new H, W).
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out (new H, W); a ``tv_tensors.Video``
+        ``(..., T, C, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -211,19 +269,20 @@ class CenterCropClip(nn.Module):
         (torch.Size([3, 4, 16, 16]), [8.0, 23.0])
     """
 
-    def __init__(self, size: int | tuple[int, int]) -> None:
+    def __init__(self, size: int | tuple[int, int], *, channels: int | None = 3) -> None:
         super().__init__()
         self.size = _pair(size, "size")
+        self.channels = check_channel_count(channels)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Crop ``clip``; ``generator`` is unused."""
-        del generator
-        as_clip_batch(clip)
-        out: Tensor = TF.center_crop(clip, list(self.size))
-        return out
+        check_generator(generator)
+        clips = read_clip_batch(clip, channels=self.channels)
+        out: Tensor = TF.center_crop(clips.batch, list(self.size))
+        return clips.restore(out)
 
     def extra_repr(self) -> str:
-        return f"size={self.size}"
+        return f"size={self.size}, channels={self.channels}"
 
 
 class NormalizeClip(nn.Module):
@@ -234,7 +293,8 @@ class NormalizeClip(nn.Module):
         std: One positive value per channel (default: :data:`KINETICS_STD`).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` float in and out, ``C == len(mean)``.
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` float in and out, ``C == len(mean)``; a
+        ``tv_tensors.Video`` ``(..., T, C, H, W)`` in and out.
 
     Example:
         >>> import torch
@@ -261,18 +321,18 @@ class NormalizeClip(nn.Module):
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Normalise ``clip``; ``generator`` is unused."""
-        del generator
-        batch, _ = as_clip_batch(clip)
-        if not clip.is_floating_point():
-            raise TypeError(f"`clip` must be floating point to normalise, got {clip.dtype}")
+        check_generator(generator)
+        clips = read_clip_batch(clip)
+        batch = clips.batch
+        if not batch.is_floating_point():
+            raise TypeError(f"`clip` must be floating point to normalise, got {batch.dtype}")
         if batch.shape[1] != len(self.mean):
-            raise ValueError(
-                f"`clip` has {batch.shape[1]} channels but `mean`/`std` have {len(self.mean)}"
-            )
+            summary = f"`clip` has {batch.shape[1]} channels but `mean`/`std` have {len(self.mean)}"
+            raise clips.channel_error(len(self.mean), summary, option=False)
         shape = (len(self.mean), 1, 1, 1)
-        mean = torch.tensor(self.mean, device=clip.device, dtype=clip.dtype).view(shape)
-        std = torch.tensor(self.std, device=clip.device, dtype=clip.dtype).view(shape)
-        return (clip - mean) / std
+        mean = torch.tensor(self.mean, device=batch.device, dtype=batch.dtype).view(shape)
+        std = torch.tensor(self.std, device=batch.device, dtype=batch.dtype).view(shape)
+        return clips.restore((batch - mean) / std)
 
     def extra_repr(self) -> str:
         return f"mean={self.mean}, std={self.std}"
@@ -313,6 +373,7 @@ class ClipCompose(nn.Module):
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Run the chain on ``clip``."""
+        check_generator(generator)
         for transform in self.transforms:
             clip = transform(clip, generator=generator)
         return clip
@@ -359,6 +420,7 @@ class TwoViewTransform(nn.Module):
         self, clip: Tensor, generator: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
         """Return ``(query_view, key_view)``."""
+        check_generator(generator)
         query = self.transform(clip, generator=generator)
         key = self.key_transform(clip, generator=generator)
         return query, key
@@ -374,9 +436,11 @@ class TorchvisionClipTransform(nn.Module):
 
     Args:
         transform: A torchvision v2 transform (or any callable on ``(T, C, H, W)`` videos).
+        channels: Number of channels a clip must have (``None``: any).
 
     Shape:
-        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out.
+        ``(C, T, H, W)`` or ``(B, C, T, H, W)`` in and out; a ``tv_tensors.Video``
+        ``(..., T, C, H, W)`` in and out (each clip of a 5D one gets its own parameters).
 
     Example:
         >>> import torch
@@ -391,23 +455,23 @@ class TorchvisionClipTransform(nn.Module):
         torch.Size([2, 3, 4, 4, 4])
     """
 
-    def __init__(self, transform: Callable[[Tensor], Tensor]) -> None:
+    def __init__(self, transform: Callable[[Tensor], Tensor], *, channels: int | None = 3) -> None:
         super().__init__()
         if not callable(transform):
             raise TypeError(f"`transform` must be callable, got {type(transform).__name__}")
         self.transform = transform
+        self.channels = check_channel_count(channels)
 
     def forward(self, clip: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Transform ``clip``; ``generator`` is unused (torchvision uses the global one)."""
-        del generator
-        batch, single = as_clip_batch(clip)
+        check_generator(generator)
+        clips = read_clip_batch(clip, channels=self.channels)
         outputs = []
-        for one in batch:
+        for one in clips.batch:
             video = tv_tensors.Video(one.permute(1, 0, 2, 3))
             out = self.transform(video)
             outputs.append(out.as_subclass(Tensor).permute(1, 0, 2, 3))
-        stacked = torch.stack(outputs)
-        return stacked[0] if single else stacked
+        return clips.restore(torch.stack(outputs))
 
     def extra_repr(self) -> str:
         return repr(self.transform)
