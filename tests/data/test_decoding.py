@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import pickle
 import re
@@ -12,6 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bgdebias.data import _decode_notices as notices
 from bgdebias.data import decoding
 from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.decoding import (
@@ -208,22 +210,23 @@ class _FakeTorchcodecDecoder:
         self.metadata = _FakeTorchcodecMetadata()
 
 
-def test_torchcodec_refuses_fewer_frames_than_the_header_promises(
-    monkeypatch: pytest.MonkeyPatch, vds_videos: dict[str, Path]
+@pytest.mark.parametrize(("content", "warns"), [(3, True), (58, False)])
+def test_torchcodec_counts_the_frames_the_file_holds(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    vds_videos: dict[str, Path],
+    content: int,
+    warns: bool,
 ) -> None:
     import torchcodec.decoders
 
     monkeypatch.setattr(torchcodec.decoders, "VideoDecoder", _FakeTorchcodecDecoder)
-    with pytest.raises(
-        VideoDecodeError,
-        match=re.escape("the container header promises 60 frames but only 3 are in the file"),
-    ):
-        VideoReader(vds_videos["mp4"], backend="torchcodec")
-    _FakeTorchcodecMetadata.num_frames = 58  # within the slack of max(2, 60 // 10) frames
-    try:
-        assert VideoReader(vds_videos["mp4"], backend="torchcodec").num_frames == 58
-    finally:
-        _FakeTorchcodecMetadata.num_frames = 3
+    monkeypatch.setattr(_FakeTorchcodecMetadata, "num_frames", content)  # the header says 60
+    monkeypatch.setattr(notices, "_given", set())
+    with caplog.at_level(logging.WARNING, logger="bgdebias.data.decoding"):
+        assert VideoReader(vds_videos["mp4"], backend="torchcodec").num_frames == content
+    # 58 of 60 is within the slack of max(2, 60 // 10) frames: no warning.
+    assert ("its header gives 60 frames but the file holds 3" in caplog.text) is warns
 
 
 def test_pyav_reports_a_stream_that_ends_early(
@@ -253,7 +256,8 @@ def test_decode_error_pickles_for_dataloader_workers(vds_videos: dict[str, Path]
 def test_auto_falls_back_to_pyav_without_torchcodec(
     monkeypatch: pytest.MonkeyPatch, vds_videos: dict[str, Path]
 ) -> None:
-    monkeypatch.setattr(decoding, "torchcodec_import_error", lambda: "OSError: no libavutil")
+    monkeypatch.setattr(decoding, "torchcodec_load_error", lambda: "OSError: no libavutil")
+    monkeypatch.setattr(notices, "_given", set())
     assert resolve_backend("auto") == "pyav"
     assert available_backends() == ("pyav",)
     assert VideoReader(vds_videos["mp4"]).backend == "pyav"

@@ -3,32 +3,58 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 from typing import Any
 
 from torch import Tensor
 
 from bgdebias.data.video_metadata import VideoMetadata
 
-#: Frames a file may lack against its header count before it counts as truncated (headers
-#: and packet indexes of sound files can disagree by a frame or two).
-_TRUNCATION_SLACK = 2
+
+@functools.cache
+def torchcodec_installed() -> bool:
+    """Whether the ``torchcodec`` package is installed (loadable or not)."""
+    return importlib.util.find_spec("torchcodec") is not None
 
 
 @functools.cache
-def torchcodec_import_error() -> str | None:
-    """``None`` if torchcodec and its FFmpeg libraries load, else why they do not."""
+def torchcodec_load_error() -> str | None:
+    """``None`` if torchcodec and the FFmpeg libraries it needs load here, else why not.
+
+    Probed once per process. Importing is not enough: recent torchcodec imports without
+    FFmpeg and only fails ("Could not load libtorchcodec") when a decoder is created.
+    """
     try:
-        import torchcodec.decoders  # noqa: F401
-    except (ImportError, OSError, RuntimeError) as error:
-        return f"{type(error).__name__}: {error}"
+        _load_torchcodec()
+    except Exception as error:  # ImportError, OSError from the loader, RuntimeError, ...
+        return _first_sentence(error)
     return None
+
+
+def _load_torchcodec() -> None:
+    import torchcodec.decoders  # noqa: F401  (older torchcodec fails here without FFmpeg)
+
+    try:
+        from torchcodec._core import ops
+    except ImportError:
+        return  # a torchcodec that loads its FFmpeg libraries on import, which just worked
+    load_core_libraries = getattr(ops, "load_core_libraries", None)
+    if load_core_libraries is not None:
+        load_core_libraries()  # cached by torchcodec on success; raises without FFmpeg
+
+
+def _first_sentence(error: BaseException) -> str:
+    """``"Type: first sentence"`` of an error (torchcodec's load error runs to pages)."""
+    lines = str(error).strip().splitlines()
+    text = lines[0].strip() if lines else "no message"
+    return f"{type(error).__name__}: {text.split('. ')[0]}"
 
 
 class TorchcodecVideo:
     """One open file; ``seek_mode="exact"`` so frame counts and indices are exact.
 
-    A file whose content holds clearly fewer frames than its header promises (more than
-    ``max(2, header // 10)`` missing) is refused as truncated.
+    The frame count is the frames the file holds (counted from its packets), whatever its
+    header says; :attr:`header_frames` keeps the header's count.
 
     Args:
         path: Video file.
@@ -45,12 +71,7 @@ class TorchcodecVideo:
         num_frames = int(meta.num_frames or 0)
         if num_frames < 1:
             raise ValueError("the video stream holds no frames")
-        promised = int(meta.num_frames_from_header or 0)
-        if promised - num_frames > max(_TRUNCATION_SLACK, promised // 10):
-            raise ValueError(
-                f"the container header promises {promised} frames but only {num_frames} are "
-                "in the file (truncated or corrupt)"
-            )
+        self.header_frames: int | None = int(meta.num_frames_from_header or 0) or None
         fps = float(meta.average_fps) if meta.average_fps else None
         duration = float(meta.duration_seconds) if meta.duration_seconds else None
         if duration is None and fps:

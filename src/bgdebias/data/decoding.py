@@ -1,15 +1,26 @@
 """Decode frames of a video file by index, with torchcodec or PyAV, and read its metadata.
 
 torchvision 0.28+ no longer decodes video. :class:`VideoReader` uses torchcodec when it
-imports and finds its FFmpeg libraries (``backend="auto"``), else PyAV; either can be forced.
+loads with its FFmpeg libraries (``backend="auto"``), else PyAV; either can be forced.
 Both return the same frames for the same indices: ``uint8`` frames of shape
 ``(T, C, H, W)``, RGB. Convert them to a float clip ``(C, T, H, W)`` in [0, 1] with
 :func:`~bgdebias.data.transforms.to_float_clip` (the datasets do).
 
-Every failure to read a file (missing, a directory, empty, not a video, truncated, corrupt)
-raises :class:`~bgdebias.data.decode_errors.VideoDecodeError` naming the file and the cause.
-Files are checked with ``os.stat`` before FFmpeg sees them, and nothing is retried, so a bad
-file fails fast instead of hanging.
+Whether torchcodec loads is probed once per process. Where it is installed but cannot load
+(no FFmpeg shared libraries), ``"auto"`` decodes with PyAV and logs one warning saying how
+to get torchcodec working. Under ``"auto"``, a file torchcodec cannot open or decode is
+read with PyAV instead (one warning naming the file) when PyAV can read it.
+
+Both backends count the frames a file holds (its packets, without decoding them), not the
+count its header gives: a file whose header promises more frames than it holds, or fewer,
+gives the frames it holds, with one warning naming the file (when the counts differ by more
+than ``max(2, header // 10)`` frames). A truncated file thus gives its frames up to the cut;
+requesting a frame whose data the cut broke raises.
+
+Every failure to read a file (missing, a directory, empty, not a video, corrupt) raises
+:class:`~bgdebias.data.decode_errors.VideoDecodeError` naming the file and the cause.
+Files are checked with ``os.stat`` before FFmpeg sees them, and nothing is retried beyond
+the one PyAV attempt of ``"auto"``, so a bad file fails fast instead of hanging.
 
 Frame indices past the end of the video follow ``short_video``:
 
@@ -32,8 +43,13 @@ import torch
 from torch import Tensor
 
 from bgdebias._validation import check_choice, check_int
+from bgdebias.data import _decode_notices as notices
 from bgdebias.data._pyav_backend import PyAVVideo
-from bgdebias.data._torchcodec_backend import TorchcodecVideo, torchcodec_import_error
+from bgdebias.data._torchcodec_backend import (
+    TorchcodecVideo,
+    torchcodec_installed,
+    torchcodec_load_error,
+)
 from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.video_metadata import DecoderBackend, VideoMetadata
 
@@ -46,6 +62,7 @@ _SHORT_VIDEO_MODES = ("loop", "repeat_last", "error")
 
 class _OpenVideo(Protocol):
     metadata: VideoMetadata
+    header_frames: int | None
 
     def get_frames(self, indices: list[int]) -> Tensor: ...
 
@@ -63,6 +80,8 @@ def _pyav_import_error() -> str | None:
 def available_backends() -> tuple[DecoderBackend, ...]:
     """The decoding backends that load here, in the order ``"auto"`` tries them.
 
+    torchcodec counts only if its FFmpeg-linked core library loads (probed once per process).
+
     Returns:
         A subset of ``("torchcodec", "pyav")``.
 
@@ -72,7 +91,7 @@ def available_backends() -> tuple[DecoderBackend, ...]:
         (True, True)
     """
     found: list[DecoderBackend] = []
-    if torchcodec_import_error() is None:
+    if torchcodec_load_error() is None:
         found.append("torchcodec")
     if _pyav_import_error() is None:
         found.append("pyav")
@@ -83,7 +102,8 @@ def resolve_backend(backend: BackendChoice = "auto") -> DecoderBackend:
     """The backend that ``backend`` selects here.
 
     Args:
-        backend: ``"torchcodec"``, ``"pyav"`` or ``"auto"`` (torchcodec if it loads, else PyAV).
+        backend: ``"torchcodec"``, ``"pyav"`` or ``"auto"`` (torchcodec if it loads, else PyAV;
+            where torchcodec is installed but cannot load, one warning says so, once).
 
     Returns:
         ``"torchcodec"`` or ``"pyav"``.
@@ -103,22 +123,25 @@ def resolve_backend(backend: BackendChoice = "auto") -> DecoderBackend:
         ValueError: `backend` must be one of 'torchcodec', 'pyav', 'auto'; got 'ffmpeg'
     """
     check_choice(backend, "backend", _BACKENDS)
+    torchcodec_problem: str | None = None
     if backend in ("torchcodec", "auto"):
-        problem = torchcodec_import_error()
-        if problem is None:
+        torchcodec_problem = torchcodec_load_error()
+        if torchcodec_problem is None:
             return "torchcodec"
         if backend == "torchcodec":
             raise ImportError(
                 f"backend='torchcodec' needs torchcodec and FFmpeg's shared libraries "
-                f"(pip install torchcodec; apt install ffmpeg): {problem}"
+                f"(pip install torchcodec; apt-get install ffmpeg): {torchcodec_problem}"
             )
     problem = _pyav_import_error()
-    if problem is None:
-        return "pyav"
-    raise ImportError(
-        f"no video decoding backend loads: install torchcodec (with FFmpeg) or PyAV "
-        f"(pip install 'bgdebias[video]'); PyAV: {problem}"
-    )
+    if problem is not None:
+        raise ImportError(
+            f"no video decoding backend loads: install torchcodec (with FFmpeg) or PyAV "
+            f"(pip install 'bgdebias[video]'); PyAV: {problem}"
+        )
+    if torchcodec_problem is not None and torchcodec_installed():
+        notices.warn_torchcodec_unloadable(torchcodec_problem)
+    return "pyav"
 
 
 def _check_readable_file(path: str) -> None:
@@ -208,6 +231,12 @@ class VideoReader:
 
     The file is checked and its container opened when the reader is created; no frame is
     decoded until :meth:`get_frames`. Use it as a context manager, or call :meth:`close`.
+    The frame count is what the file holds, whatever its header says (a wrong header is
+    reported once per file, as a warning of the ``bgdebias.data.decoding`` logger).
+
+    With ``backend="auto"``, a file that torchcodec cannot open, or whose frames it fails to
+    decode, is read with PyAV when PyAV can (once per file, a warning says so); then
+    :attr:`backend` and :attr:`metadata` are PyAV's.
 
     Args:
         path: Video file (``.mp4``, ``.avi``, ``.webm``, ... anything FFmpeg reads).
@@ -243,6 +272,9 @@ class VideoReader:
         self.backend: DecoderBackend = resolve_backend(backend)
         check_int(num_threads, "num_threads", minimum=1)
         _check_readable_file(self.path)
+        self._num_threads = num_threads
+        # Only "auto" may swap torchcodec for PyAV on a file torchcodec fails on.
+        self._may_fall_back = backend == "auto" and self.backend == "torchcodec"
         try:
             video: _OpenVideo = (
                 TorchcodecVideo(self.path, num_threads)
@@ -250,11 +282,27 @@ class VideoReader:
                 else PyAVVideo(self.path, num_threads)
             )
         except Exception as error:
-            raise VideoDecodeError(
-                self.path, f"{self.backend} cannot open it: {_describe(error)}", error
-            ) from error
+            failure = f"{self.backend} cannot open it: {_describe(error)}"
+            video = self._open_with_pyav_instead(failure, error)
+            notices.warn_pyav_took_over(self.path, failure)
         self._video: _OpenVideo | None = video
         self.metadata: VideoMetadata = video.metadata
+        notices.warn_if_header_count_is_wrong(self.path, video.header_frames, self.num_frames)
+
+    def _open_with_pyav_instead(self, failure: str, error: Exception) -> _OpenVideo:
+        """After ``failure`` (caused by ``error``), PyAV's open file, or a
+        :class:`VideoDecodeError` (always, unless ``"auto"`` chose torchcodec)."""
+        if not self._may_fall_back:
+            raise VideoDecodeError(self.path, failure, error) from error
+        self._may_fall_back = False
+        try:
+            video = PyAVVideo(self.path, self._num_threads)
+        except Exception as pyav_error:
+            raise VideoDecodeError(
+                self.path, f"{failure}; pyav cannot open it either: {_describe(pyav_error)}", error
+            ) from error
+        self.backend = "pyav"
+        return video
 
     @property
     def num_frames(self) -> int:
@@ -287,17 +335,30 @@ class VideoReader:
             _frame_indices(indices), self.num_frames, short_video=short_video
         )
         try:
-            if self.backend == "torchcodec":
-                return self._video.get_frames(wanted.tolist())
-            unique, inverse = torch.unique(wanted, sorted=True, return_inverse=True)
-            frames = self._video.get_frames(unique.tolist())
-            if unique.numel() == wanted.numel() and torch.equal(unique, wanted):
-                return frames
-            return frames[inverse]
+            return self._decode(self._video, wanted)
         except Exception as error:
+            first_error = error
+        failure = f"{self.backend} failed to decode frames: {_describe(first_error)}"
+        replacement = self._open_with_pyav_instead(failure, first_error)
+        self._video.close()
+        self._video, self.metadata = replacement, replacement.metadata
+        try:
+            frames = self._decode(replacement, wanted)
+        except Exception as pyav_error:
             raise VideoDecodeError(
-                self.path, f"{self.backend} failed to decode frames: {_describe(error)}", error
-            ) from error
+                self.path, f"{failure}; pyav failed too: {_describe(pyav_error)}", first_error
+            ) from first_error
+        notices.warn_pyav_took_over(self.path, failure)
+        return frames
+
+    def _decode(self, video: _OpenVideo, wanted: Tensor) -> Tensor:
+        if self.backend == "torchcodec":
+            return video.get_frames(wanted.tolist())
+        unique, inverse = torch.unique(wanted, sorted=True, return_inverse=True)
+        frames = video.get_frames(unique.tolist())
+        if unique.numel() == wanted.numel() and torch.equal(unique, wanted):
+            return frames
+        return frames[inverse]
 
     def close(self) -> None:
         """Release the file (idempotent)."""

@@ -13,13 +13,14 @@ class VideoMetadata:
     """Stream facts of one video.
 
     Attributes:
-        num_frames: Frames in the video stream (at least 1). torchcodec counts them from the
-            container index (exact); PyAV reads the header and, where the container does not
-            record it (WebM, MKV), counts the packets without decoding them.
+        num_frames: Frames in the video stream (at least 1), counted from its packets without
+            decoding them (torchcodec's exact mode; PyAV the same way), so both backends
+            agree even where the header's count is wrong.
         fps: Average frame rate in frames per second, or ``None`` if the container does not
             give one.
         duration: Length in seconds, or ``None`` if unknown (then ``num_frames / fps`` when
-            both are known).
+            both are known). Where the header's frame count is wrong, ``duration`` and
+            ``fps`` are timed from the packets the file holds.
         height: Frame height in pixels.
         width: Frame width in pixels.
         codec: Codec name as FFmpeg spells it (``"h264"``, ``"mpeg4"``, ``"vp9"``).
