@@ -35,6 +35,8 @@ def _count_key_batches(recipe: nn.Module) -> list[int]:
         ("full", "background", 12),
         ("full", "frozen", 12),
         ("full", "both", 16),
+        ("full", "reversed", 12),
+        ("full", "all", 20),
     ],
 )
 def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
@@ -198,6 +200,22 @@ def test_the_frozen_negative_is_one_frame_of_the_mixed_view() -> None:
     for b in range(3):
         expected = clip[b, :, index[b] : index[b] + 1].expand(-1, 5, -1, -1)
         assert torch.equal(frozen[b], expected)
+
+
+def test_the_reversed_negative_is_the_mixed_view_played_backwards(
+    tiny_config: PretrainConfig,
+) -> None:
+    config = dataclasses.replace(tiny_config, hard_negative="reversed").resolved()
+    torch.manual_seed(0)
+    recipe = build_recipe(config)
+    encoded: list[torch.Tensor] = []
+    recipe.key_encoder.backbone.register_forward_hook(  # type: ignore[union-attr]
+        lambda module, args, out: encoded.append(args[0])
+    )
+    query, key = _views()
+    recipe(query, key, generator=torch.Generator().manual_seed(0))
+    key_batch = encoded[0].view(3, *query.shape)  # key, mixed, reversed
+    assert torch.equal(key_batch[2], query.flip(2))
 
 
 def test_hard_negatives_are_checked(tiny_config: PretrainConfig) -> None:

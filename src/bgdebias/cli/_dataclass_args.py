@@ -25,7 +25,8 @@ _HELP: dict[str, str] = {
     "mix_colours": "mix raw clips, then colour-augment every encoded clip on its own (raw), "
     "or mix the colour-augmented views (augmented)",
     "hard_negative": "hard negatives of the wide and micro terms: the clip's background "
-    "(actor removed), a frozen frame (actor kept, motion removed) or both",
+    "(actor removed), a frozen frame (actor kept, motion removed), both, the clip played "
+    "backwards (reversed: motion reversed; measured worse) or all three",
     "static_hard_negatives": "give the appearance term the hard negatives too",
     "synthetic_backgrounds": "synthetic backgrounds: procedural textures or photographs",
     "synthetic_actor": "synthetic actor: a plain disc or a disc with its own moving texture",

@@ -112,7 +112,7 @@ class PretrainConfig:
     mix_prob: float = 1.0
     mix_view: Literal["query", "key"] = "query"
     mix_colours: Literal["raw", "augmented"] = "augmented"
-    hard_negative: Literal["background", "frozen", "both"] = "both"
+    hard_negative: Literal["background", "frozen", "both", "reversed", "all"] = "both"
     static_hard_negatives: bool = False
     # Data.
     dataset: DatasetName = "synthetic"
@@ -163,7 +163,9 @@ class PretrainConfig:
         check_choice(self.batchnorm, "batchnorm", ("shuffle", "sync", "local"))
         check_choice(self.mix_view, "mix_view", ("query", "key"))
         check_choice(self.mix_colours, "mix_colours", ("raw", "augmented"))
-        check_choice(self.hard_negative, "hard_negative", ("background", "frozen", "both"))
+        check_choice(
+            self.hard_negative, "hard_negative", ("background", "frozen", "both", "reversed", "all")
+        )
         check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
         check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))

@@ -63,6 +63,8 @@ HARD_NEGATIVE_SETS: dict[str, tuple[HardNegative, ...]] = {
     "background": ("background",),
     "frozen": ("frozen",),
     "both": ("background", "frozen"),
+    "reversed": ("reversed",),
+    "all": ("background", "frozen", "reversed"),
 }
 
 

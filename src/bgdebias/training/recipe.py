@@ -15,8 +15,8 @@ from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum
 from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
 from bgdebias.training.encoder import DebiasEncoder
 
-HardNegative = Literal["background", "frozen"]
-HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen")
+HardNegative = Literal["background", "frozen", "reversed"]
+HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen", "reversed")
 MixView = Literal["query", "key"]
 Photometric = Callable[[Tensor, "torch.Generator | None"], Tensor]
 
@@ -28,8 +28,9 @@ class DebiasedMoCo(nn.Module):
 
     1. the mixer builds ``mixed`` (the actor of the ``mix_view`` view on a partner's
        background) and the hard negatives: ``background`` (the view's own scene, actor
-       removed) and/or ``frozen`` (one frame of the view repeated: scene and actor, no
-       motion);
+       removed), ``frozen`` (one frame of the view repeated: scene and actor, no
+       motion) and/or ``reversed`` (the view played backwards: scene, actor and motion
+       reversed);
     2. ``f_k`` encodes ``[k, mixed, negatives...]`` as ONE batch, so batch norm sees the
        motionless negatives among ordinary clips (a separate all-static batch would be
        recognisable by its batch statistics alone, and the hard negative would be free);
@@ -54,7 +55,8 @@ class DebiasedMoCo(nn.Module):
         loss: The dual loss; its weights must be zero for the parts switched off.
         queue_size: Number of negative keys per queue.
         hard_negatives: Hard negatives of the wide and micro terms, any of
-            ``"background"`` and ``"frozen"``; ``()`` for none (FAME-like merge only).
+            ``"background"``, ``"frozen"`` and ``"reversed"``; ``()`` for none (FAME-like
+            merge only).
         micro_on_mixed: The micro term's positive is the mixed clip's dynamic embedding
             (joint wide and micro debiasing); otherwise the key view's (plain MoCo on the
             dynamic embeddings).
@@ -161,12 +163,7 @@ class DebiasedMoCo(nn.Module):
             applied, has_motion = mixed.applied, mixed.has_motion
             key_inputs.append(finish(mixed.mixed))
             for kind in self.hard_negatives:
-                negative = (
-                    mixed.background.contiguous()
-                    if kind == "background"
-                    else freeze_random_frame(source, generator=generator)
-                )
-                key_inputs.append(finish(negative))
+                key_inputs.append(finish(_hard_negative(kind, source, mixed.background, generator)))
         # Keys first: the key batch then never sits in memory beside the query encoder's
         # saved activations (measured: peak step memory of the full method over plain MoCo
         # 1.60x -> 1.13x with r3d_18).
@@ -217,6 +214,17 @@ class DebiasedMoCo(nn.Module):
     def update_key_encoder(self, momentum: float) -> None:
         """EMA step of the key encoder towards the query encoder."""
         update_momentum(self.query_encoder, self.key_encoder, momentum)
+
+
+def _hard_negative(
+    kind: HardNegative, source: Tensor, background: Tensor, generator: torch.Generator | None
+) -> Tensor:
+    """The clip's hard negative of one kind. Shape: ``(B, C, T, H, W)``."""
+    if kind == "background":
+        return background.contiguous()
+    if kind == "frozen":
+        return freeze_random_frame(source, generator=generator)
+    return source.flip(2)
 
 
 def _stack_negatives(embeddings: Sequence[Tensor]) -> Tensor | None:
