@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from bgdebias._validation import check_choice, check_clip, check_unit
+from bgdebias._validation import check_choice, check_unit
 from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
 from bgdebias.blocks.partners import PARTNER_MODES, PartnerMode, choose_partners
 
@@ -76,6 +76,10 @@ class SemiNegativePairMixer(nn.Module):
     statistics). Mixing before or after normalisation therefore gives the same result;
     we apply it to raw [0, 1] clips in the examples, where masks are easiest to inspect.
 
+    Clips are checked by the decoupler: layout ``(B, C, T, H, W)`` with its ``channels``
+    (3 by default; mix other clips with ``SemiNegativePairMixer(StaticDynamicDecoupler(
+    channels=C))``), ``T >= 2`` and frames of at least ``MIN_FRAME_SIDE`` (4) pixels.
+
     Args:
         decoupler: Supplies masks and static factors; default ``StaticDynamicDecoupler()``.
             Soft masks, Otsu thresholds and per-frame masks are its options.
@@ -124,14 +128,16 @@ class SemiNegativePairMixer(nn.Module):
         """Mix every clip with a partner's background.
 
         Args:
-            clip: Float video batch with at least two clips. Shape: ``(B, C, T, H, W)``.
+            clip: Float video batch with at least two clips. Shape: ``(B, C, T, H, W)``,
+                checked by the decoupler: ``C == decoupler.channels`` (3 by default),
+                ``T >= 2``, ``H, W >= MIN_FRAME_SIDE`` (4).
             decoupled: The decoupler's output for ``clip``, if already computed.
             generator: Random source for partners, mixing coins and the decoupler.
 
         Returns:
             A :class:`MixedBatch`.
         """
-        clip = check_clip(clip, "clip", min_frames=2, min_batch=2)
+        self.decoupler.check_input(clip, "clip", min_batch=2)
         if decoupled is None:
             decoupled = self.decoupler(clip, generator=generator)
         elif decoupled.mask.shape[0] != clip.shape[0]:
