@@ -113,7 +113,13 @@ def check_channels(value: Tensor, name: str, channels: int, *, remedy: str = "")
 
 
 def check_finite(value: Tensor, name: str) -> None:
-    """Raise ``ValueError`` if ``value`` holds NaN or infinity (synchronises on GPU)."""
+    """Raise ``ValueError`` if ``value`` holds NaN or infinity (synchronises on GPU).
+
+    Skipped while ``torch.compile`` or ``torch.export`` traces the caller: the check needs
+    the answer on the host, which would break the graph (compiled code lets NaN through).
+    """
+    if torch.compiler.is_compiling():
+        return
     if not bool(torch.isfinite(value).all()):
         raise ValueError(_non_finite_message(value, name))
 
@@ -122,9 +128,11 @@ def check_all_finite(values: Mapping[str, Tensor | None]) -> None:
     """:func:`check_finite` for several named tensors (``None`` skipped), one sync in all.
 
     The message names the first tensor, in the mapping's order, that holds NaN or Inf.
+    Only the types are checked while ``torch.compile`` or ``torch.export`` traces the
+    caller (see :func:`check_finite`).
     """
     given = {name: check_tensor(value, name) for name, value in values.items() if value is not None}
-    if not given:
+    if not given or torch.compiler.is_compiling():
         return
     device = next(iter(given.values())).device
     flags = torch.stack([torch.isfinite(value).all().to(device) for value in given.values()])

@@ -230,3 +230,31 @@ def test_non_finite_input_propagates_with_check_finite_off() -> None:
     e["query"][1, 0] = float("nan")
     out = DualBackgroundLoss(check_finite=False)(**e)  # type: ignore[arg-type]
     assert torch.isnan(out.total)
+
+
+# --- torch.compile and torch.export -------------------------------------------------------
+
+
+def _loss_inputs() -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    e = _embeddings(seed=5)
+    query, key = e.pop("query"), e.pop("key")
+    e["queue"] = torch.randn(16, 8, generator=torch.Generator().manual_seed(6))
+    return (query, key), e
+
+
+def test_compiles_with_fullgraph_and_matches_eager() -> None:
+    args, kwargs = _loss_inputs()
+    loss = DualBackgroundLoss()
+    compiled = torch.compile(loss, backend="eager", fullgraph=True)
+    out, expected = compiled(*args, **kwargs), loss(*args, **kwargs)
+    for name in ("total", "static", "wide", "micro"):
+        torch.testing.assert_close(getattr(out, name), getattr(expected, name))
+
+
+def test_exports_and_matches_eager() -> None:
+    args, kwargs = _loss_inputs()
+    loss = DualBackgroundLoss()
+    exported = torch.export.export(loss, args, kwargs)
+    out, expected = exported.module()(*args, **kwargs), loss(*args, **kwargs)
+    for name in ("total", "static", "wide", "micro"):
+        torch.testing.assert_close(getattr(out, name), getattr(expected, name))

@@ -86,6 +86,10 @@ class DecoupledClip:
     has_motion: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(DecoupledClip, serialized_type_name="bgdebias.blocks.DecoupledClip")
+
+
 class StaticDynamicDecoupler(nn.Module):
     """Split a clip into a static factor (the scene) and a dynamic factor (the actor).
 
@@ -140,6 +144,11 @@ class StaticDynamicDecoupler(nn.Module):
     outputs of the affected clips. Half-precision inputs are processed in float32 and
     returned in their own dtype.
 
+    Every configuration compiles with ``torch.compile(fullgraph=True)`` and exports with
+    ``torch.export`` (:class:`DecoupledClip` is registered as a pytree), except
+    ``static="random_frame"`` with a ``generator``, which Dynamo cannot trace: seed with
+    ``torch.manual_seed`` instead.
+
     Clips are laid out ``(B, C, T, H, W)``. The channel count is checked (``channels``, 3 by
     default), so that a ``(B, T, C, H, W)`` batch is not taken for a clip of ``T`` channels;
     frames must be at least ``MIN_FRAME_SIDE`` (4) pixels high and wide, room for the blur
@@ -157,7 +166,8 @@ class StaticDynamicDecoupler(nn.Module):
         blur_kernel_size: Odd Gaussian kernel size, at most the frame's short side; ``None``
             picks about 10% of the short side; ``1`` disables blurring.
         check_finite: Raise ``ValueError`` on NaN/Inf input (one device sync per call);
-            with ``threshold="fame"`` also on values outside [0, 1].
+            with ``threshold="fame"`` also on values outside [0, 1]. Skipped inside
+            ``torch.compile`` and ``torch.export``, which cannot trace the sync.
         noise_k: Gate of ``threshold="noise"`` in units of the clip's noise level, > 0;
             the default 6 is about 4 standard deviations of Gaussian noise.
         channels: Channels ``C`` every clip must have (3: RGB); ``None`` accepts any

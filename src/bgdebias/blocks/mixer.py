@@ -55,6 +55,10 @@ class MixedBatch:
     has_motion: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(MixedBatch, serialized_type_name="bgdebias.blocks.MixedBatch")
+
+
 class SemiNegativePairMixer(nn.Module):
     """Build semi-negative pairs (wide background bias) from a batch of clips.
 
@@ -75,6 +79,12 @@ class SemiNegativePairMixer(nn.Module):
     change either when ``std`` is the same for all channels (and barely for the Kinetics
     statistics). Mixing before or after normalisation therefore gives the same result;
     we apply it to raw [0, 1] clips in the examples, where masks are easiest to inspect.
+
+    ``torch.compile(fullgraph=True)`` and ``torch.export`` trace every option without a
+    ``generator`` (Dynamo cannot trace one: seed with ``torch.manual_seed``). Inside them
+    the derangement is drawn in the graph (see :func:`~bgdebias.blocks.random_derangement`):
+    still uniform and without fixed points, but not the eager draw of the same seed.
+    :class:`MixedBatch` is registered as a pytree, so an exported mixer returns it.
 
     Clips are checked by the decoupler: layout ``(B, C, T, H, W)`` with its ``channels``
     (3 by default; mix other clips with ``SemiNegativePairMixer(StaticDynamicDecoupler(

@@ -54,6 +54,12 @@ class MotionDecomposition:
     step_maps: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(
+    MotionDecomposition, serialized_type_name="bgdebias.blocks.MotionDecomposition"
+)
+
+
 class MotionAwareDecomposition(nn.Module):
     """Pixel-level motion-aware decomposition of a backbone feature map.
 
@@ -77,6 +83,9 @@ class MotionAwareDecomposition(nn.Module):
     A clip whose features do not change gives ``S = 0``: its dynamic feature is the zero
     vector and its static feature equals the plain pooling; nothing is NaN.
 
+    Compiles with ``torch.compile(fullgraph=True)`` and exports with ``torch.export``
+    (:class:`MotionDecomposition` is registered as a pytree).
+
     Features are laid out ``(B, C, T, H, W)``, as 3D CNNs return them. Their channel count
     is not fixed, so a ``(B, T, C, H, W)`` map is only caught when ``channels`` is given
     (recommended) or when it leaves fewer than 2 steps in dimension 2. There is no
@@ -90,7 +99,8 @@ class MotionAwareDecomposition(nn.Module):
             differences (``None``: no projection).
         detach_saliency: Stop gradients through the salient map, so that the backbone is
             trained only through the pooled features.
-        check_finite: Raise ``ValueError`` on NaN/Inf features (one device sync per call).
+        check_finite: Raise ``ValueError`` on NaN/Inf features (one device sync per call;
+            skipped inside ``torch.compile`` and ``torch.export``).
 
     Example:
         >>> import torch

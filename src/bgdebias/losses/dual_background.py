@@ -40,6 +40,12 @@ class DualBackgroundLossOutput:
     micro: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(
+    DualBackgroundLossOutput, serialized_type_name="bgdebias.losses.DualBackgroundLossOutput"
+)
+
+
 class DualBackgroundLoss(nn.Module):
     """Joint InfoNCE objective over appearance, wide and micro background bias.
 
@@ -70,7 +76,9 @@ class DualBackgroundLoss(nn.Module):
             (our reading of "the same contrast"; off reproduces the earlier objective).
         check_finite: Raise ``ValueError`` if an embedding or queue holds NaN or Inf,
             naming it (one device synchronisation per call), as the blocks do; ``False``
-            lets non-finite values propagate into the loss.
+            lets non-finite values propagate into the loss. Skipped inside
+            ``torch.compile`` and ``torch.export`` (the loss compiles without graph breaks
+            and exports; :class:`DualBackgroundLossOutput` is registered as a pytree).
 
     Shape:
         Embeddings ``(B, D)`` (micro ones may have their own ``D'``); hard negatives

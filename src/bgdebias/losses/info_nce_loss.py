@@ -52,7 +52,7 @@ def info_nce(
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (per-query losses, Shape ``(B,)``).
         check_finite: Raise ``ValueError`` if an embedding holds NaN or Inf (one device
             synchronisation per call), as the blocks do; ``False`` lets them propagate
-            into the loss.
+            into the loss. Skipped inside ``torch.compile`` and ``torch.export``.
 
     Returns:
         The loss: a scalar, or ``(B,)`` with ``reduction="none"``.
