@@ -39,7 +39,7 @@ ThresholdMode = Literal["fraction", "otsu", "fame", "noise"]
 MaskMode = Literal["clip", "frame"]
 
 #: What the decoupler's channel error suggests for clips that are not RGB.
-CHANNELS_REMEDY = (
+_CHANNELS_REMEDY = (
     "if the clips really have {found} channels, build the StaticDynamicDecoupler (also "
     "the one given to a mixer) with `channels={found}` (or `channels=None` for any number)"
 )
@@ -298,7 +298,7 @@ class StaticDynamicDecoupler(nn.Module):
             min_frames=2,
             min_batch=min_batch,
             channels=self.channels,
-            channels_remedy=CHANNELS_REMEDY,
+            channels_remedy=_CHANNELS_REMEDY,
             min_side=MIN_FRAME_SIDE,
         )
 
