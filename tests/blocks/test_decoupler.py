@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import StaticDynamicDecoupler
-from bgdebias.blocks import fame_foreground_mask, frame_difference_energy
+from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask, frame_difference_energy
 from scenes import iou, moving_square_scene
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
@@ -159,6 +159,13 @@ def test_non_finite_input_can_propagate_without_touching_other_clips() -> None:
         ({"blur_kernel_size": 4}, ValueError, "`blur_kernel_size` must be odd, got 4"),
         ({"blur_kernel_size": 0}, ValueError, "`blur_kernel_size` must be an int >= 1, got 0"),
         ({"soft_temperature": 0}, ValueError, "`soft_temperature` must be a finite number > 0"),
+        ({"channels": 0}, ValueError, "`channels` must be an int >= 1, got 0"),
+        ({"channels": 3.0}, TypeError, "`channels` must be an int, got float"),
+        (
+            {"threshold": "fame", "channels": 1},
+            ValueError,
+            "`threshold='fame'` bins RGB colours: `channels` must be 3 (or None), got 1",
+        ),
     ],
 )
 def test_bad_options(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
@@ -178,6 +185,87 @@ def test_bad_options(kwargs: dict[str, object], error: type[Exception], message:
 def test_bad_clips(clip: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=re.escape(message)):
         StaticDynamicDecoupler()(clip)  # type: ignore[arg-type]
+
+
+# --- layout and smallest frame ----------------------------------------------------------------
+
+
+def test_a_batch_laid_out_b_t_c_h_w_is_rejected_with_the_expected_layout() -> None:
+    clips = moving_square_scene(size=16).clip.permute(0, 2, 1, 3, 4)  # 8 frames of 3 channels
+    message = (
+        "`clip` must have C=3 channels in dimension 1 of the layout (B, C, T, H, W), got C=8 "
+        "in shape (2, 8, 3, 16, 16); this looks like a (B, T, C, H, W) batch of 8 frames: "
+        "pass `clip.permute(0, 2, 1, 3, 4)`; if the clips really have 8 channels, build the "
+        "StaticDynamicDecoupler (also the one given to a mixer) with `channels=8`"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        StaticDynamicDecoupler()(clips)
+    fixed = StaticDynamicDecoupler()(clips.permute(0, 2, 1, 3, 4))
+    assert fixed.mask.shape == (2, 1, 8, 16, 16)
+
+
+def test_a_channels_last_batch_is_rejected_with_its_permutation() -> None:
+    clips = torch.rand(2, 4, 16, 16, 3)  # (B, T, H, W, C)
+    with pytest.raises(ValueError, match=re.escape("channels-last (B, T, H, W, C) batch of 4")):
+        StaticDynamicDecoupler()(clips)
+    with pytest.raises(ValueError, match=re.escape("pass `clip.permute(0, 4, 1, 2, 3)`")):
+        StaticDynamicDecoupler()(clips)
+
+
+def test_channels_option_accepts_other_channel_counts() -> None:
+    grey = moving_square_scene(size=16).clip[:, :1]
+    with pytest.raises(ValueError, match=re.escape("must have C=3 channels")):
+        StaticDynamicDecoupler()(grey)
+    assert StaticDynamicDecoupler(channels=1)(grey).mask.shape == (2, 1, 8, 16, 16)
+    assert StaticDynamicDecoupler(channels=None)(grey).mask.shape == (2, 1, 8, 16, 16)
+    with pytest.raises(ValueError, match=re.escape("must have C=1 channels")):
+        StaticDynamicDecoupler(channels=1)(moving_square_scene(size=16).clip)
+
+
+@pytest.mark.parametrize(
+    ("height", "width"), [(MIN_FRAME_SIDE - 1, 16), (16, MIN_FRAME_SIDE - 1), (1, 16), (16, 1)]
+)
+def test_frames_smaller_than_the_minimum_are_rejected(height: int, width: int) -> None:
+    clip = torch.rand(2, 3, 4, height, width)
+    message = (
+        f"`clip` frames must be at least {MIN_FRAME_SIDE} x {MIN_FRAME_SIDE} pixels (dimensions "
+        f"H and W of (B, C, T, H, W)), got H={height}, W={width} in shape (2, 3, 4, {height}, "
+        f"{width})"
+    )
+    for options in ({}, {"threshold": "noise", "mask_mode": "frame"}, {"threshold": "fame"}):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            StaticDynamicDecoupler(**options)(clip)  # type: ignore[arg-type]
+
+
+def _square_in_the_smallest_frame() -> tuple[torch.Tensor, torch.Tensor]:
+    """A 2 x 2 square moving two pixels right between two 4 x 4 frames, and its path."""
+    assert MIN_FRAME_SIDE == 4
+    texture = torch.tensor([0.30, 0.34, 0.28, 0.32]).view(1, 1, 1, 1, 4)
+    clip = (texture + 0.03 * torch.arange(4.0).view(1, 1, 1, 4, 1)).expand(1, 3, 2, 4, 4).clone()
+    clip[0, :, 0, 1:3, 0:2] = 0.9
+    clip[0, :, 1, 1:3, 2:4] = 0.9
+    path = torch.zeros(4, 4, dtype=torch.bool)
+    path[1:3, :] = True
+    return clip, path
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"beta": 8 / 16},
+        {"threshold": "otsu"},
+        {"threshold": "otsu", "mask_mode": "frame"},
+        {"threshold": "noise", "mask_mode": "frame"},
+    ],
+)
+def test_the_smallest_frame_is_accepted_and_its_mask_finds_the_square(
+    options: dict[str, object],
+) -> None:
+    clip, path = _square_in_the_smallest_frame()
+    out = StaticDynamicDecoupler(**options)(clip)  # type: ignore[arg-type]
+    assert out.has_motion.tolist() == [True]
+    union_of_masks = out.mask[0, 0].amax(dim=0)
+    assert iou(union_of_masks, path) >= 0.5
 
 
 def test_blur_kernel_larger_than_frame() -> None:
@@ -242,8 +330,10 @@ def test_fame_threshold_needs_raw_rgb_clips() -> None:
         StaticDynamicDecoupler(threshold="fame")(normalised)
     unchecked = StaticDynamicDecoupler(threshold="fame", check_finite=False)(normalised)
     assert unchecked.mask[:, :, 0].sum(dim=(1, 2, 3)).tolist() == [int(0.5 * 24 * 24)] * 2
-    with pytest.raises(ValueError, match=re.escape("`clip` must have C=3 RGB channels")):
+    with pytest.raises(ValueError, match=re.escape("`clip` must have C=3 channels")):
         StaticDynamicDecoupler(threshold="fame")(clip[:, :2])
+    with pytest.raises(ValueError, match=re.escape("FAME's colour histograms need RGB frames")):
+        StaticDynamicDecoupler(threshold="fame", channels=None)(clip[:, :2])
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -253,8 +343,8 @@ def test_fame_threshold_needs_raw_rgb_clips() -> None:
 @given(
     batch=st.integers(1, 3),
     frames=st.integers(2, 6),
-    height=st.integers(3, 20),
-    width=st.integers(3, 20),
+    height=st.integers(MIN_FRAME_SIDE, 20),
+    width=st.integers(MIN_FRAME_SIDE, 20),
     beta=st.floats(0.05, 0.95),
     mask_mode=st.sampled_from(["clip", "frame"]),
     seed=st.integers(0, 2**16),
@@ -265,7 +355,8 @@ def test_hard_mask_fraction_equals_beta(
     clip = torch.rand(
         batch, 2, frames, height, width, generator=torch.Generator().manual_seed(seed)
     )
-    out = StaticDynamicDecoupler(beta=beta, mask_mode=mask_mode)(clip)  # type: ignore[arg-type]
+    decoupler = StaticDynamicDecoupler(beta=beta, mask_mode=mask_mode, channels=2)  # type: ignore[arg-type]
+    out = decoupler(clip)
     expected = max(1, round(beta * height * width))
     counts = out.mask.sum(dim=(1, 3, 4))
     assert torch.all(counts == expected)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import StaticDynamicDecoupler
-from bgdebias.blocks import fame_foreground_mask
+from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask
 from bgdebias.blocks.fame_mask import fame_blur_kernel_size
 from scenes import moving_square_scene
 
@@ -274,10 +274,35 @@ def test_mask_has_int_beta_pixels_per_moving_clip_and_is_deterministic(
 # --- errors ------------------------------------------------------------------------------------
 
 
+def test_a_batch_laid_out_b_t_c_h_w_is_rejected_with_the_expected_layout() -> None:
+    clips = moving_square_scene(size=16).clip.permute(0, 2, 1, 3, 4)  # 8 frames of 3 channels
+    message = (
+        "`clip` must have C=3 channels in dimension 1 of the layout (B, C, T, H, W), got C=8 "
+        "in shape (2, 8, 3, 16, 16); this looks like a (B, T, C, H, W) batch of 8 frames: "
+        "pass `clip.permute(0, 2, 1, 3, 4)`; FAME's colour histograms need RGB frames"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fame_foreground_mask(clips)
+
+
+def test_smallest_frame_is_accepted_and_one_pixel_less_rejected() -> None:
+    side = MIN_FRAME_SIDE
+    clip = torch.rand(2, 3, 3, side, side, generator=torch.Generator().manual_seed(0))
+    assert fame_foreground_mask(clip).sum(dim=(1, 2)).tolist() == [side * side // 2] * 2
+    for height, width in ((side - 1, side), (side, side - 1)):
+        message = (
+            f"`clip` frames must be at least {side} x {side} pixels (dimensions H and W of "
+            f"(B, C, T, H, W)), got H={height}, W={width} in shape (2, 3, 3, {height}, {width})"
+        )
+        with pytest.raises(ValueError, match=re.escape(message)):
+            fame_foreground_mask(clip[:, :, :, :height, :width])
+
+
 @pytest.mark.parametrize(
     ("clip", "kwargs", "error", "message"),
     [
-        (torch.rand(2, 1, 4, 8, 8), {}, ValueError, "`clip` must have C=3 RGB channels"),
+        (torch.rand(2, 1, 4, 8, 8), {}, ValueError, "`clip` must have C=3 channels"),
+        (torch.rand(2, 1, 4, 8, 8), {}, ValueError, "FAME's colour histograms need RGB frames"),
         (torch.rand(2, 3, 1, 8, 8), {}, ValueError, "`clip` needs at least 2 frames"),
         (torch.rand(3, 4, 8, 8), {}, ValueError, "`clip` must be a 5D tensor"),
         (torch.ones(1, 3, 2, 8, 8, dtype=torch.uint8), {}, TypeError, "floating-point dtype"),

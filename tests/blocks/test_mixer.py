@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import SemiNegativePairMixer, StaticDynamicDecoupler
-from bgdebias.blocks import frame_difference_energy
+from bgdebias.blocks import MIN_FRAME_SIDE, frame_difference_energy
 from scenes import moving_square_scene
 
 
@@ -62,7 +62,7 @@ def test_mixing_formula_against_naive_loop_with_soft_masks() -> None:
 
 
 def test_mix_prob_zero_passes_clips_through_and_mix_prob_half_mixes_some() -> None:
-    clip = torch.rand(64, 1, 3, 6, 6)
+    clip = torch.rand(64, 3, 3, 6, 6)
     untouched = SemiNegativePairMixer(mix_prob=0.0)(clip)
     assert torch.equal(untouched.mixed, clip) and not untouched.applied.any()
     half = SemiNegativePairMixer(mix_prob=0.5)(clip, generator=torch.Generator().manual_seed(0))
@@ -111,6 +111,41 @@ def test_reuses_a_precomputed_decoupling() -> None:
 def test_batch_of_one_has_no_partner() -> None:
     with pytest.raises(ValueError, match=re.escape("needs a batch of at least 2 clips")):
         SemiNegativePairMixer()(torch.rand(1, 3, 4, 8, 8))
+
+
+def test_a_batch_laid_out_b_t_c_h_w_is_rejected_with_the_expected_layout() -> None:
+    clips = moving_square_scene(batch=3, size=16).clip.permute(0, 2, 1, 3, 4)
+    message = (
+        "`clip` must have C=3 channels in dimension 1 of the layout (B, C, T, H, W), got C=8 "
+        "in shape (3, 8, 3, 16, 16); this looks like a (B, T, C, H, W) batch of 8 frames: "
+        "pass `clip.permute(0, 2, 1, 3, 4)`"
+    )
+    mixer = SemiNegativePairMixer()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        mixer(clips)
+    # Also when the decoupling was computed elsewhere (by a decoupler that accepts any C).
+    decoupled = StaticDynamicDecoupler(channels=None)(clips)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        mixer(clips, decoupled=decoupled)
+
+
+def test_other_channel_counts_through_the_decoupler_option() -> None:
+    grey = moving_square_scene(batch=3, size=16).clip[:, :1]
+    with pytest.raises(ValueError, match=re.escape("with `channels=1`")):
+        SemiNegativePairMixer()(grey)
+    out = SemiNegativePairMixer(StaticDynamicDecoupler(channels=1))(grey)
+    assert out.mixed.shape == grey.shape and out.applied.all()
+
+
+def test_smallest_frame_is_accepted_and_one_pixel_less_rejected() -> None:
+    side = MIN_FRAME_SIDE
+    out = SemiNegativePairMixer()(torch.rand(2, 3, 4, side, side))
+    assert out.mixed.shape == (2, 3, 4, side, side)
+    message = f"`clip` frames must be at least {side} x {side} pixels"
+    with pytest.raises(ValueError, match=re.escape(message + " (dimensions H and W of")):
+        SemiNegativePairMixer()(torch.rand(2, 3, 4, side - 1, side))
+    with pytest.raises(ValueError, match=re.escape(f"got H={side}, W={side - 1} in shape")):
+        SemiNegativePairMixer()(torch.rand(2, 3, 4, side, side - 1))
 
 
 @pytest.mark.parametrize(

@@ -209,3 +209,52 @@ def test_hard_negatives_in_the_static_term() -> None:
     )
     torch.testing.assert_close(plain.static, info_nce(q, k))
     torch.testing.assert_close(plain.wide, out.wide)
+
+
+# --- non-finite input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["query", "mixed_key", "micro_key", "queue"])
+def test_non_finite_input_is_rejected_by_name(name: str) -> None:
+    e = _embeddings()
+    e["queue"] = torch.randn(16, 8)
+    e[name][1, 2] = float("nan")
+    message = f"`{name}` contains 1 non-finite values (NaN or Inf)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DualBackgroundLoss()(**e)  # type: ignore[arg-type]
+
+
+def test_non_finite_input_propagates_with_check_finite_off() -> None:
+    e = _embeddings()
+    e["query"][0, 0] = float("inf")
+    e["query"][1, 0] = float("nan")
+    out = DualBackgroundLoss(check_finite=False)(**e)  # type: ignore[arg-type]
+    assert torch.isnan(out.total)
+
+
+# --- torch.compile and torch.export -------------------------------------------------------
+
+
+def _loss_inputs() -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    e = _embeddings(seed=5)
+    query, key = e.pop("query"), e.pop("key")
+    e["queue"] = torch.randn(16, 8, generator=torch.Generator().manual_seed(6))
+    return (query, key), e
+
+
+def test_compiles_with_fullgraph_and_matches_eager() -> None:
+    args, kwargs = _loss_inputs()
+    loss = DualBackgroundLoss()
+    compiled = torch.compile(loss, backend="eager", fullgraph=True)
+    out, expected = compiled(*args, **kwargs), loss(*args, **kwargs)
+    for name in ("total", "static", "wide", "micro"):
+        torch.testing.assert_close(getattr(out, name), getattr(expected, name))
+
+
+def test_exports_and_matches_eager() -> None:
+    args, kwargs = _loss_inputs()
+    loss = DualBackgroundLoss()
+    exported = torch.export.export(loss, args, kwargs)
+    out, expected = exported.module()(*args, **kwargs), loss(*args, **kwargs)
+    for name in ("total", "static", "wide", "micro"):
+        torch.testing.assert_close(getattr(out, name), getattr(expected, name))

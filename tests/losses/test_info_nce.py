@@ -222,3 +222,27 @@ def test_logits_stay_float32_under_autocast(in_batch: bool) -> None:
         mixed = info_nce(q, k, queue, hard_negatives=hard, reduction="none")
     assert mixed.dtype == full.dtype == torch.float32
     torch.testing.assert_close(mixed, full, rtol=1e-6, atol=0.0)
+
+
+@pytest.mark.parametrize("name", ["query", "positive_key", "negatives", "hard_negatives"])
+def test_non_finite_embeddings_are_rejected_by_name(name: str) -> None:
+    generator = torch.Generator().manual_seed(0)
+    inputs = {
+        "query": torch.randn(4, 8, generator=generator),
+        "positive_key": torch.randn(4, 8, generator=generator),
+        "negatives": torch.randn(16, 8, generator=generator),
+        "hard_negatives": torch.randn(4, 2, 8, generator=generator),
+    }
+    inputs[name].view(-1)[3] = float("-inf")
+    message = f"`{name}` contains 1 non-finite values (NaN or Inf); clean the input, or pass "
+    with pytest.raises(ValueError, match=re.escape(message + "`check_finite=False`")):
+        info_nce(**inputs)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        InfoNCELoss()(**inputs)  # type: ignore[arg-type]
+    assert torch.isnan(info_nce(**inputs, check_finite=False))  # type: ignore[arg-type]
+    assert torch.isnan(InfoNCELoss(check_finite=False)(**inputs))  # type: ignore[arg-type]
+
+
+def test_negatives_that_are_not_tensors_get_a_type_error() -> None:
+    with pytest.raises(TypeError, match=re.escape("`negatives` must be a torch.Tensor, got list")):
+        info_nce(torch.ones(2, 3), torch.ones(2, 3), [[1.0, 2.0, 3.0]])  # type: ignore[arg-type]

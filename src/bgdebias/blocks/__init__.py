@@ -5,6 +5,7 @@ from bgdebias.blocks.fame_mask import fame_foreground_mask
 from bgdebias.blocks.mixer import MixedBatch, SemiNegativePairMixer
 from bgdebias.blocks.motion_aware import MotionAwareDecomposition, MotionDecomposition
 from bgdebias.blocks.motion_energy import (
+    MIN_FRAME_SIDE,
     auto_blur_kernel_size,
     frame_difference_energy,
     gaussian_blur_maps,
@@ -18,6 +19,7 @@ from bgdebias.blocks.motion_energy import (
 from bgdebias.blocks.partners import choose_partners, random_derangement
 
 __all__ = [
+    "MIN_FRAME_SIDE",
     "DecoupledClip",
     "MixedBatch",
     "MotionAwareDecomposition",

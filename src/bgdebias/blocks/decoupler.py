@@ -18,6 +18,7 @@ from bgdebias._validation import (
 )
 from bgdebias.blocks.fame_mask import _fame_mask_and_energy
 from bgdebias.blocks.motion_energy import (
+    MIN_FRAME_SIDE,
     MOTION_EPS,
     NOISE_K,
     auto_blur_kernel_size,
@@ -36,6 +37,12 @@ from bgdebias.blocks.motion_energy import (
 
 ThresholdMode = Literal["fraction", "otsu", "fame", "noise"]
 MaskMode = Literal["clip", "frame"]
+
+#: What the decoupler's channel error suggests for clips that are not RGB.
+_CHANNELS_REMEDY = (
+    "if the clips really have {found} channels, build the StaticDynamicDecoupler (also "
+    "the one given to a mixer) with `channels={found}` (or `channels=None` for any number)"
+)
 StaticEstimator = Literal["median", "mean", "random_frame"]
 DynamicMode = Literal["masked", "residual"]
 
@@ -77,6 +84,10 @@ class DecoupledClip:
     mask: Tensor
     energy: Tensor
     has_motion: Tensor
+
+
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(DecoupledClip, serialized_type_name="bgdebias.blocks.DecoupledClip")
 
 
 class StaticDynamicDecoupler(nn.Module):
@@ -133,6 +144,16 @@ class StaticDynamicDecoupler(nn.Module):
     outputs of the affected clips. Half-precision inputs are processed in float32 and
     returned in their own dtype.
 
+    Every configuration compiles with ``torch.compile(fullgraph=True)`` and exports with
+    ``torch.export`` (:class:`DecoupledClip` is registered as a pytree), except
+    ``static="random_frame"`` with a ``generator``, which Dynamo cannot trace: seed with
+    ``torch.manual_seed`` instead.
+
+    Clips are laid out ``(B, C, T, H, W)``. The channel count is checked (``channels``, 3 by
+    default), so that a ``(B, T, C, H, W)`` batch is not taken for a clip of ``T`` channels;
+    frames must be at least ``MIN_FRAME_SIDE`` (4) pixels high and wide, room for the blur
+    and for a mask around a 2-pixel actor (``bgdebias.blocks.motion_energy.MIN_FRAME_SIDE``).
+
     Args:
         beta: Foreground fraction for ``threshold="fraction"`` and ``"fame"``, in (0, 1).
         threshold: ``"fraction"`` (top ``beta``), ``"otsu"`` (adaptive), ``"fame"``
@@ -145,9 +166,12 @@ class StaticDynamicDecoupler(nn.Module):
         blur_kernel_size: Odd Gaussian kernel size, at most the frame's short side; ``None``
             picks about 10% of the short side; ``1`` disables blurring.
         check_finite: Raise ``ValueError`` on NaN/Inf input (one device sync per call);
-            with ``threshold="fame"`` also on values outside [0, 1].
+            with ``threshold="fame"`` also on values outside [0, 1]. Skipped inside
+            ``torch.compile`` and ``torch.export``, which cannot trace the sync.
         noise_k: Gate of ``threshold="noise"`` in units of the clip's noise level, > 0;
             the default 6 is about 4 standard deviations of Gaussian noise.
+        channels: Channels ``C`` every clip must have (3: RGB); ``None`` accepts any
+            number. ``threshold="fame"`` needs 3.
 
     Example:
         >>> import torch
@@ -173,6 +197,7 @@ class StaticDynamicDecoupler(nn.Module):
         blur_kernel_size: int | None = None,
         check_finite: bool = True,
         noise_k: float = NOISE_K,
+        channels: int | None = 3,
     ) -> None:
         super().__init__()
         self.beta = check_open_unit(beta, "beta")
@@ -193,6 +218,7 @@ class StaticDynamicDecoupler(nn.Module):
         self.blur_kernel_size = blur_kernel_size
         self.check_finite = bool(check_finite)
         self.noise_k = check_positive(noise_k, "noise_k")
+        self.channels = None if channels is None else check_int(channels, "channels", minimum=1)
         if self.threshold == "fame":
             self._check_fame_options()
         if self.threshold == "noise" and blur_kernel_size is not None:
@@ -205,13 +231,14 @@ class StaticDynamicDecoupler(nn.Module):
         """Decouple a batch of clips.
 
         Args:
-            clip: Float video batch. Shape: ``(B, C, T, H, W)`` with ``T >= 2``.
+            clip: Float video batch. Shape: ``(B, C, T, H, W)`` with ``C == channels``,
+                ``T >= 2`` and ``H, W >= MIN_FRAME_SIDE`` (4).
             generator: Random source for ``static="random_frame"``; ignored otherwise.
 
         Returns:
             A :class:`DecoupledClip` whose tensors broadcast against ``clip``.
         """
-        check_clip(clip, "clip", min_frames=2)
+        self.check_input(clip)
         if self.check_finite:
             check_finite(clip, "clip")
         kernel = self._kernel_size(clip.shape[-2], clip.shape[-1])
@@ -257,6 +284,24 @@ class StaticDynamicDecoupler(nn.Module):
         dynamic = clip * mask if self.dynamic == "masked" else clip - static
         return DecoupledClip(static, dynamic, mask, energy, has_motion)
 
+    def check_input(self, clip: Tensor, name: str = "clip", *, min_batch: int = 1) -> None:
+        """Check a clip batch as :meth:`forward` does (layout, channels, frames, frame size).
+
+        Raises:
+            TypeError: If ``clip`` is not a floating-point tensor.
+            ValueError: If ``clip`` is not ``(B, C, T, H, W)`` with ``C == channels``,
+                ``T >= 2``, ``H, W >= MIN_FRAME_SIDE`` and ``B >= min_batch``.
+        """
+        check_clip(
+            clip,
+            name,
+            min_frames=2,
+            min_batch=min_batch,
+            channels=self.channels,
+            channels_remedy=_CHANNELS_REMEDY,
+            min_side=MIN_FRAME_SIDE,
+        )
+
     def _check_fame_options(self) -> None:
         if self.mask_mode != "clip":
             raise ValueError(
@@ -265,6 +310,11 @@ class StaticDynamicDecoupler(nn.Module):
             )
         if self.soft:
             raise ValueError("`threshold='fame'` gives a hard mask: `soft` must be False, got True")
+        if self.channels not in (3, None):
+            raise ValueError(
+                "`threshold='fame'` bins RGB colours: `channels` must be 3 (or None), "
+                f"got {self.channels}"
+            )
         if self.blur_kernel_size is not None:
             raise ValueError(
                 "`threshold='fame'` sizes its blur as FAME does (int(0.1 * side) // 2 * 2 + 1): "
@@ -303,7 +353,7 @@ class StaticDynamicDecoupler(nn.Module):
         return (
             f"beta={self.beta}, threshold={self.threshold!r}, soft={self.soft}, "
             f"mask_mode={self.mask_mode!r}, static={self.static!r}, dynamic={self.dynamic!r}, "
-            f"blur_kernel_size={self.blur_kernel_size}"
+            f"blur_kernel_size={self.blur_kernel_size}, channels={self.channels}"
             + (f", noise_k={self.noise_k}" if self.threshold == "noise" else "")
         )
 

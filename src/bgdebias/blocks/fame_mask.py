@@ -46,8 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from bgdebias._validation import check_clip, check_int, check_open_unit
-from bgdebias.blocks.motion_energy import MOTION_EPS
+from bgdebias._validation import check_channels, check_clip, check_int, check_open_unit
+from bgdebias.blocks.motion_energy import MIN_FRAME_SIDE, MOTION_EPS
 
 __all__ = ["FAME_EPS", "fame_blur_kernel_size", "fame_foreground_mask"]
 
@@ -56,6 +56,7 @@ FAME_EPS = 1e-8
 _COLOUR_LEVELS = 10  # bins per HSV coordinate: 10 x 10 x 10 colours
 _FOREGROUND_SAMPLE = 0.5  # fraction of pixels (highest motion) that sample the actor's colours
 _BACKGROUND_SAMPLE = 0.1  # fraction of pixels (lowest motion) that sample the scene's colours
+_RGB_REMEDY = "FAME's colour histograms need RGB frames"
 
 
 def fame_blur_kernel_size(side: int) -> int:
@@ -106,13 +107,15 @@ def fame_foreground_mask(clip: Tensor, *, beta: float = 0.5, check_range: bool =
 
     Args:
         clip: RGB video batch with values in [0, 1] (raw frames, before any
-            normalisation). Shape: ``(B, 3, T, H, W)`` with ``T >= 2``.
+            normalisation). Shape: ``(B, 3, T, H, W)`` with ``T >= 2`` and
+            ``H, W >= MIN_FRAME_SIDE`` (4, ``bgdebias.blocks.motion_energy``); a
+            ``(B, T, C, H, W)`` batch is rejected with the permutation that fixes it.
         beta: Foreground fraction, in (0, 1); the mask has exactly
             ``int(beta * H * W)`` pixels per moving clip (``int``, not ``round``, as FAME).
         check_range: Raise ``ValueError`` if a value lies outside [0, 1] or is NaN (one
             device synchronisation). With ``False`` such values are not checked and their
             colour index is clipped into the histogram, so nothing fails, but the mask is
-            no longer FAME's.
+            no longer FAME's. Skipped inside ``torch.compile`` and ``torch.export``.
 
     Returns:
         The mask in {0, 1}, in the clip's dtype. Shape: ``(B, H, W)``; reshape to
@@ -120,7 +123,8 @@ def fame_foreground_mask(clip: Tensor, *, beta: float = 0.5, check_range: bool =
 
     Raises:
         TypeError: If ``clip`` is not a floating-point tensor or ``beta`` not a number.
-        ValueError: If ``clip`` is not ``(B, 3, T, H, W)`` with ``T >= 2``, holds values
+        ValueError: If ``clip`` is not ``(B, 3, T, H, W)`` with ``T >= 2`` and frames of at
+            least 4 x 4 pixels, holds values
             outside [0, 1] (with ``check_range``), or ``beta`` is outside (0, 1).
 
     Example:
@@ -133,7 +137,14 @@ def fame_foreground_mask(clip: Tensor, *, beta: float = 0.5, check_range: bool =
         >>> fame_foreground_mask(still).sum().item()
         0.0
     """
-    check_clip(clip, "clip", min_frames=2)
+    check_clip(
+        clip,
+        "clip",
+        min_frames=2,
+        channels=3,
+        channels_remedy=_RGB_REMEDY,
+        min_side=MIN_FRAME_SIDE,
+    )
     beta = check_open_unit(beta, "beta")
     mask, _ = _fame_mask_and_energy(clip, beta, check_range=bool(check_range))
     return mask
@@ -146,11 +157,7 @@ def _fame_mask_and_energy(clip: Tensor, beta: float, *, check_range: bool) -> tu
     ``clip`` with :func:`~bgdebias._validation.check_clip` and ``beta`` first. The energy
     is FAME's motion map before the colour refinement (zero for clips without motion).
     """
-    if clip.shape[1] != 3:
-        raise ValueError(
-            f"`clip` must have C=3 RGB channels (dimension C of (B, C, T, H, W)) for FAME's "
-            f"colour histograms, got C={clip.shape[1]} in shape {tuple(clip.shape)}"
-        )
+    check_channels(clip, "clip", 3, remedy=_RGB_REMEDY)
     if check_range:
         _check_unit_range(clip)
     height, width = clip.shape[-2:]
@@ -167,6 +174,8 @@ def _fame_mask_and_energy(clip: Tensor, beta: float, *, check_range: bool) -> tu
 
 
 def _check_unit_range(clip: Tensor) -> None:
+    if torch.compiler.is_compiling():  # needs the host, as check_finite: skipped in graphs
+        return
     inside = (clip >= 0) & (clip <= 1)
     if not bool(inside.all()):
         outside = int((~inside).sum())

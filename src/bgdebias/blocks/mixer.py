@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from bgdebias._validation import check_choice, check_clip, check_unit
+from bgdebias._validation import check_choice, check_unit
 from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
 from bgdebias.blocks.partners import PARTNER_MODES, PartnerMode, choose_partners
 
@@ -55,6 +55,10 @@ class MixedBatch:
     has_motion: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(MixedBatch, serialized_type_name="bgdebias.blocks.MixedBatch")
+
+
 class SemiNegativePairMixer(nn.Module):
     """Build semi-negative pairs (wide background bias) from a batch of clips.
 
@@ -75,6 +79,16 @@ class SemiNegativePairMixer(nn.Module):
     change either when ``std`` is the same for all channels (and barely for the Kinetics
     statistics). Mixing before or after normalisation therefore gives the same result;
     we apply it to raw [0, 1] clips in the examples, where masks are easiest to inspect.
+
+    ``torch.compile(fullgraph=True)`` and ``torch.export`` trace every option without a
+    ``generator`` (Dynamo cannot trace one: seed with ``torch.manual_seed``). Inside them
+    the derangement is drawn in the graph (see :func:`~bgdebias.blocks.random_derangement`):
+    still uniform and without fixed points, but not the eager draw of the same seed.
+    :class:`MixedBatch` is registered as a pytree, so an exported mixer returns it.
+
+    Clips are checked by the decoupler: layout ``(B, C, T, H, W)`` with its ``channels``
+    (3 by default; mix other clips with ``SemiNegativePairMixer(StaticDynamicDecoupler(
+    channels=C))``), ``T >= 2`` and frames of at least ``MIN_FRAME_SIDE`` (4) pixels.
 
     Args:
         decoupler: Supplies masks and static factors; default ``StaticDynamicDecoupler()``.
@@ -124,14 +138,16 @@ class SemiNegativePairMixer(nn.Module):
         """Mix every clip with a partner's background.
 
         Args:
-            clip: Float video batch with at least two clips. Shape: ``(B, C, T, H, W)``.
+            clip: Float video batch with at least two clips. Shape: ``(B, C, T, H, W)``,
+                checked by the decoupler: ``C == decoupler.channels`` (3 by default),
+                ``T >= 2``, ``H, W >= MIN_FRAME_SIDE`` (4).
             decoupled: The decoupler's output for ``clip``, if already computed.
             generator: Random source for partners, mixing coins and the decoupler.
 
         Returns:
             A :class:`MixedBatch`.
         """
-        clip = check_clip(clip, "clip", min_frames=2, min_batch=2)
+        self.decoupler.check_input(clip, "clip", min_batch=2)
         if decoupled is None:
             decoupled = self.decoupler(clip, generator=generator)
         elif decoupled.mask.shape[0] != clip.shape[0]:

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from bgdebias._validation import check_finite, check_floating, check_int, check_ndim, check_tensor
+from bgdebias._validation import (
+    check_channels,
+    check_finite,
+    check_floating,
+    check_int,
+    check_ndim,
+    check_tensor,
+)
 from bgdebias.blocks.motion_energy import minmax_normalize_maps
 
 _NORM_EPS = 1e-12
@@ -47,6 +54,12 @@ class MotionDecomposition:
     step_maps: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(
+    MotionDecomposition, serialized_type_name="bgdebias.blocks.MotionDecomposition"
+)
+
+
 class MotionAwareDecomposition(nn.Module):
     """Pixel-level motion-aware decomposition of a backbone feature map.
 
@@ -70,13 +83,24 @@ class MotionAwareDecomposition(nn.Module):
     A clip whose features do not change gives ``S = 0``: its dynamic feature is the zero
     vector and its static feature equals the plain pooling; nothing is NaN.
 
+    Compiles with ``torch.compile(fullgraph=True)`` and exports with ``torch.export``
+    (:class:`MotionDecomposition` is registered as a pytree).
+
+    Features are laid out ``(B, C, T, H, W)``, as 3D CNNs return them. Their channel count
+    is not fixed, so a ``(B, T, C, H, W)`` map is only caught when ``channels`` is given
+    (recommended) or when it leaves fewer than 2 steps in dimension 2. There is no
+    smallest map size, but a map with a single position (``H = W = 1``) has no spatial
+    saliency: ``S = 0`` and the dynamic feature is zero.
+
     Args:
-        channels: Channels ``C`` of the feature map; required with ``projection_dim``.
+        channels: Channels ``C`` of the feature map, checked on every call; required with
+            ``projection_dim``.
         projection_dim: Output channels of a learnable 1x1x1 projection applied before the
             differences (``None``: no projection).
         detach_saliency: Stop gradients through the salient map, so that the backbone is
             trained only through the pooled features.
-        check_finite: Raise ``ValueError`` on NaN/Inf features (one device sync per call).
+        check_finite: Raise ``ValueError`` on NaN/Inf features (one device sync per call;
+            skipped inside ``torch.compile`` and ``torch.export``).
 
     Example:
         >>> import torch
@@ -97,12 +121,13 @@ class MotionAwareDecomposition(nn.Module):
     ) -> None:
         super().__init__()
         self.projection: nn.Module
+        if channels is not None:
+            check_int(channels, "channels", minimum=1)
         if projection_dim is None:
             self.projection = nn.Identity()
         else:
             if channels is None:
                 raise ValueError("`channels` is required when `projection_dim` is set")
-            check_int(channels, "channels", minimum=1)
             check_int(projection_dim, "projection_dim", minimum=1)
             self.projection = nn.Conv3d(channels, projection_dim, kernel_size=1, bias=False)
         self.channels = channels
@@ -113,7 +138,8 @@ class MotionAwareDecomposition(nn.Module):
         """Decompose a feature map.
 
         Args:
-            features: Backbone feature map. Shape: ``(B, C, T, H, W)`` with ``T >= 2``.
+            features: Backbone feature map. Shape: ``(B, C, T, H, W)`` with ``T >= 2`` (and
+                ``C == channels`` when given).
 
         Returns:
             A :class:`MotionDecomposition`.
@@ -152,17 +178,20 @@ class MotionAwareDecomposition(nn.Module):
         check_tensor(features, "features")
         check_ndim(features, "features", 5, "(B, C, T, H, W)")
         check_floating(features, "features")
+        if self.channels is not None:
+            check_channels(
+                features,
+                "features",
+                self.channels,
+                remedy=f"the module was built with channels={self.channels}",
+            )
         if features.shape[2] < 2:
             raise ValueError(
-                f"`features` needs T >= 2 frames to measure motion, got T={features.shape[2]} "
-                f"in shape {tuple(features.shape)}; attach MotionAwareDecomposition to an "
+                f"`features` needs T >= 2 frames (dimension 2 of the layout (B, C, T, H, W)) "
+                f"to measure motion, got T={features.shape[2]} in shape "
+                f"{tuple(features.shape)}; attach MotionAwareDecomposition to an "
                 "earlier backbone stage (e.g. r3d_18 'layer3' instead of 'layer4') or feed "
                 "more input frames"
-            )
-        if self.channels is not None and features.shape[1] != self.channels:
-            raise ValueError(
-                f"`features` has C={features.shape[1]} channels but the module was built "
-                f"with channels={self.channels}"
             )
         if self.check_finite:
             check_finite(features, "features")

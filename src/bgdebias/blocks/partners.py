@@ -13,6 +13,10 @@ PartnerMode = Literal["derangement", "roll", "permutation"]
 PARTNER_MODES: tuple[str, ...] = ("derangement", "roll", "permutation")
 
 _MAX_REJECTIONS = 100
+# Candidates drawn at once inside a compiled graph; all fail with probability
+# (1 - 1/e) ** 64 < 1e-12 (then a random n-cycle is used).
+_GRAPH_CANDIDATES = 64
+_SORT_KEY_HIGH = 2**62  # random int64 sort keys: ties (a biased order) are negligible
 
 
 def random_derangement(
@@ -21,6 +25,11 @@ def random_derangement(
     """A permutation of ``range(n)`` with no fixed point, uniform over all derangements.
 
     Drawn by rejection (on average e ~ 2.7 permutations); reproducible from ``generator``.
+    The loop asks the host whether a draw is valid, which ``torch.compile`` and
+    ``torch.export`` cannot trace; while they trace, the same rejection runs in the graph
+    instead: 64 candidate permutations at once, the first without a fixed point kept
+    (still uniform; a random ``n``-cycle in the ~1e-12 case that none is). That is a
+    different random draw from the eager one for the same seed.
 
     Args:
         n: Number of elements, at least 2.
@@ -38,6 +47,8 @@ def random_derangement(
     """
     check_int(n, "n", minimum=2)
     draw_device = generator.device if generator is not None else torch.device("cpu")
+    if torch.compiler.is_compiling():
+        return _derangement_in_graph(n, generator, draw_device).to(device or draw_device)
     identity = torch.arange(n, device=draw_device)
     for _ in range(_MAX_REJECTIONS):
         permutation = torch.randperm(n, generator=generator, device=draw_device)
@@ -48,6 +59,22 @@ def random_derangement(
     permutation = torch.empty_like(order)
     permutation[order] = order.roll(1)
     return permutation.to(device or draw_device)
+
+
+def _derangement_in_graph(
+    n: int, generator: torch.Generator | None, device: torch.device
+) -> Tensor:
+    """Rejection sampling without a host synchronisation (for compiled graphs)."""
+    keys = torch.randint(
+        _SORT_KEY_HIGH, (_GRAPH_CANDIDATES + 1, n), generator=generator, device=device
+    )
+    candidates = keys.argsort(dim=1)
+    valid = (candidates[:-1] != torch.arange(n, device=device)).all(dim=1)
+    index = valid.int().argmax().view(1)  # the first valid one (0 if none)
+    first = candidates.index_select(0, index).squeeze(0)
+    order = candidates[-1]
+    cycle = torch.empty_like(order).scatter_(0, order, order.roll(1))
+    return torch.where(valid.any(), first, cycle)
 
 
 def choose_partners(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from bgdebias._validation import check_non_negative, check_positive
+from bgdebias._validation import check_all_finite, check_non_negative, check_positive
 from bgdebias.losses.info_nce_loss import info_nce
 
 
@@ -40,6 +40,12 @@ class DualBackgroundLossOutput:
     micro: Tensor
 
 
+# A pytree node, so that torch.export can return it (torch.compile needs nothing).
+torch.export.register_dataclass(
+    DualBackgroundLossOutput, serialized_type_name="bgdebias.losses.DualBackgroundLossOutput"
+)
+
+
 class DualBackgroundLoss(nn.Module):
     """Joint InfoNCE objective over appearance, wide and micro background bias.
 
@@ -68,6 +74,11 @@ class DualBackgroundLoss(nn.Module):
         hard_negatives_in_static: Give the appearance term the background hard negatives
             too, so that even the plain two-view contrast cannot be won by the scene alone
             (our reading of "the same contrast"; off reproduces the earlier objective).
+        check_finite: Raise ``ValueError`` if an embedding or queue holds NaN or Inf,
+            naming it (one device synchronisation per call), as the blocks do; ``False``
+            lets non-finite values propagate into the loss. Skipped inside
+            ``torch.compile`` and ``torch.export`` (the loss compiles without graph breaks
+            and exports; :class:`DualBackgroundLossOutput` is registered as a pytree).
 
     Shape:
         Embeddings ``(B, D)`` (micro ones may have their own ``D'``); hard negatives
@@ -91,8 +102,10 @@ class DualBackgroundLoss(nn.Module):
         w_wide: float = 1.0,
         w_micro: float = 1.0,
         hard_negatives_in_static: bool = False,
+        check_finite: bool = True,
     ) -> None:
         super().__init__()
+        self.check_finite = bool(check_finite)
         self.hard_negatives_in_static = bool(hard_negatives_in_static)
         self.temperature = check_positive(temperature, "temperature")
         self.w_static = check_non_negative(w_static, "w_static")
@@ -145,7 +158,25 @@ class DualBackgroundLoss(nn.Module):
 
         Returns:
             A :class:`DualBackgroundLossOutput`.
+
+        Raises:
+            ValueError: If an input required by a non-zero weight is missing, shapes do not
+                match, or (with ``check_finite``) an embedding or queue holds NaN or Inf.
         """
+        if self.check_finite:
+            check_all_finite(
+                {
+                    "query": query,
+                    "key": key,
+                    "mixed_key": mixed_key,
+                    "background_key": background_key,
+                    "micro_query": micro_query,
+                    "micro_key": micro_key,
+                    "micro_background_key": micro_background_key,
+                    "queue": queue,
+                    "micro_queue": micro_queue,
+                }
+            )
         zero = query.new_zeros((), dtype=torch.float32)
         static = wide = micro = zero
         if self.w_static > 0:
@@ -198,6 +229,7 @@ class DualBackgroundLoss(nn.Module):
             hard_negatives=hard_negatives,
             hard_negative_valid=hard_negative_valid if hard_negatives is not None else None,
             reduction="none",
+            check_finite=False,  # checked once, by name, in forward
         )
         return _masked_mean(losses, rows)
 

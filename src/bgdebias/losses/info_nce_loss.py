@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bgdebias._validation import (
+    check_all_finite,
     check_choice,
     check_floating,
     check_ndim,
@@ -29,6 +30,7 @@ def info_nce(
     hard_negatives: Tensor | None = None,
     hard_negative_valid: Tensor | None = None,
     reduction: Reduction = "mean",
+    check_finite: bool = True,
 ) -> Tensor:
     """InfoNCE loss ``-log(exp(q.k+ / t) / sum(exp(q.k / t)))`` over normalised embeddings.
 
@@ -48,9 +50,15 @@ def info_nce(
         hard_negative_valid: Which hard negatives count; the others are masked out.
             Shape: ``(B,)`` or ``(B, M)``, bool.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (per-query losses, Shape ``(B,)``).
+        check_finite: Raise ``ValueError`` if an embedding holds NaN or Inf (one device
+            synchronisation per call), as the blocks do; ``False`` lets them propagate
+            into the loss. Skipped inside ``torch.compile`` and ``torch.export``.
 
     Returns:
         The loss: a scalar, or ``(B,)`` with ``reduction="none"``.
+
+    Raises:
+        ValueError: On mismatched shapes, or non-finite embeddings with ``check_finite``.
 
     Example:
         >>> import torch
@@ -61,6 +69,15 @@ def info_nce(
     temperature = check_positive(temperature, "temperature")
     check_choice(reduction, "reduction", ("mean", "sum", "none"))
     query, positive_key = _check_pair(query, positive_key)
+    if check_finite:
+        check_all_finite(
+            {
+                "query": query,
+                "positive_key": positive_key,
+                "negatives": negatives,
+                "hard_negatives": hard_negatives,
+            }
+        )
     # Autocast would run the matmuls below in bf16/fp16 despite the float32 inputs.
     with torch.autocast(device_type=query.device.type, enabled=False):
         q = F.normalize(query.float(), dim=1)
@@ -88,6 +105,7 @@ class InfoNCELoss(nn.Module):
         temperature: Softmax temperature, > 0 (FAME uses 0.1; MoCo v2's official code
             uses 0.2, BE 0.07).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        check_finite: Raise ``ValueError`` on NaN/Inf embeddings (see :func:`info_nce`).
 
     Shape:
         query, positive_key: ``(B, D)``; negatives: ``(K, D)``; output: scalar or ``(B,)``.
@@ -102,8 +120,11 @@ class InfoNCELoss(nn.Module):
         [0.4076, 0.862]
     """
 
-    def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:
+    def __init__(
+        self, *, temperature: float = 0.1, reduction: Reduction = "mean", check_finite: bool = True
+    ) -> None:
         super().__init__()
+        self.check_finite = bool(check_finite)
         self.temperature = check_positive(temperature, "temperature")
         self.reduction: Reduction = check_choice(reduction, "reduction", ("mean", "sum", "none"))  # type: ignore[assignment]
 
@@ -125,6 +146,7 @@ class InfoNCELoss(nn.Module):
             hard_negatives=hard_negatives,
             hard_negative_valid=hard_negative_valid,
             reduction=self.reduction,
+            check_finite=self.check_finite,
         )
 
     def extra_repr(self) -> str:
