@@ -11,6 +11,7 @@ from bgdebias.cli import demo as demo
 from bgdebias.cli import evaluate as evaluate
 from bgdebias.cli import heatmap as heatmap
 from bgdebias.cli import pretrain as pretrain
+from bgdebias.training.interruption import RunInterrupted, stop_on_signals
 
 _COMMANDS = (pretrain, evaluate, heatmap, demo)
 
@@ -31,19 +32,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 
-    Bad values end in one line on stderr (``bgdebias: error: ...``) and status 2, not a
-    traceback.
+    Bad values end in one line on stderr (``bgdebias <command>: error:
+    ...``) and status 2, not a traceback. The first SIGINT or SIGTERM stops the command
+    (a pretraining run after its current step, with a checkpoint), says what was saved and
+    returns 130 or 143 (128 + the signal number); a second one ends the process at once.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
-    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, RuntimeError) as error:
-        print(f"bgdebias {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        with stop_on_signals():
+            return int(args.run(args))
+    except RunInterrupted as interruption:
+        print(f"bgdebias {args.command}: {interruption}", file=sys.stderr)
+        return interruption.exit_code
     except KeyboardInterrupt:
         print(f"bgdebias {args.command}: interrupted", file=sys.stderr)
         return 130
+    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, RuntimeError) as error:
+        print(f"bgdebias {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

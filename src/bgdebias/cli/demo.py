@@ -17,6 +17,10 @@ DEMO_METRICS = (
     "independent_probe.contrasted",
 )
 
+#: Where an interrupted demo saves the methods that finished (``results.json`` is only
+#: written when every method finished).
+PARTIAL_RESULTS = "results-partial.json"
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -42,21 +46,34 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bgdebias.evaluation import format_results_table, save_results
-    from bgdebias.experiments import run_bias_comparison, runs_by_method
+    from bgdebias.experiments import MethodRun, run_bias_comparison, runs_by_method
     from bgdebias.experiments.heatmaps import write_demo_heatmaps
-    from bgdebias.training import PretrainConfig
+    from bgdebias.training import PretrainConfig, RunInterrupted
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     output = Path(args.output_dir)
     base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=args.steps)
-    runs = run_bias_comparison(
-        ["moco", "full"],
-        seeds=[args.seed],
-        base=base,
-        output_dir=output,
-        progress=not args.no_progress,
-    )
+    methods = ["moco", "full"]
+    finished: list[MethodRun] = []
+
+    def report(run_: MethodRun) -> None:
+        finished.append(run_)
+        print(f"{run_.method}: trained and stress-tested ({run_.train_seconds:.0f} s)", flush=True)
+
+    print(f"pretraining {' and '.join(methods)}, {args.steps} steps each, in {output}", flush=True)
+    try:
+        runs = run_bias_comparison(
+            methods,
+            seeds=[args.seed],
+            base=base,
+            output_dir=output,
+            progress=not args.no_progress,
+            on_result=report,
+        )
+    except RunInterrupted:
+        _save_partial(output, finished, methods)
+        raise
     grouped = runs_by_method(runs)
     table = format_results_table(grouped, metrics=DEMO_METRICS)
     print(table)
@@ -67,3 +84,22 @@ def run(args: argparse.Namespace) -> int:
             written = write_demo_heatmaps(run_.checkpoint, output / "heatmaps" / run_.method)
             print(f"heat maps of {run_.method}: {written}")
     return 0
+
+
+def _save_partial(output: Path, finished: list[Any], methods: list[str]) -> None:
+    """Print and save the methods that finished, marked incomplete (no results.json)."""
+    from bgdebias.evaluation import format_results_table, save_results
+    from bgdebias.experiments import runs_by_method
+
+    if not finished:
+        return
+    done = [run.method for run in finished]
+    missing = [method for method in methods if method not in done]
+    print(f"partial results (interrupted; not finished: {', '.join(missing)}):")
+    print(format_results_table(runs_by_method(finished), metrics=DEMO_METRICS))
+    partial = {
+        "complete": False,
+        "not_finished": missing,
+        "results": {run.method: run.result for run in finished},
+    }
+    print(f"partial results: {save_results(partial, output / PARTIAL_RESULTS)}")

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from bgdebias.evaluation import format_results_table, save_results
+    from bgdebias.training import RunInterrupted
     from bgdebias.training.loading import load_pretrained_encoder
 
     for name in ("clips", "batch_size", "epochs", "k"):
@@ -71,16 +72,21 @@ def run(args: argparse.Namespace) -> int:
         if args.device == "auto" and torch.cuda.is_available()
         else ("cpu" if args.device == "auto" else args.device)
     )
-    if protocol == "stress":
-        result: Any = _stress(encoder.backbone, config, dataset, args, device)
-    else:
+    if protocol != "stress":
         if dataset == "synthetic":
             raise ValueError(f"protocol {protocol!r} needs a video dataset (--dataset, --root)")
         if args.root is None:
             raise ValueError(f"--root is required for dataset {dataset!r}")
-        result = _video_protocol(
-            protocol, copy.deepcopy(encoder.backbone), config, dataset, args, device
-        )
+    print(f"evaluating {args.checkpoint}: protocol {protocol} on {dataset}", flush=True)
+    try:
+        if protocol == "stress":
+            result: Any = _stress(encoder.backbone, config, dataset, args, device)
+        else:
+            result = _video_protocol(
+                protocol, copy.deepcopy(encoder.backbone), config, dataset, args, device
+            )
+    except RunInterrupted as interruption:
+        raise RunInterrupted(interruption.signum, saved="no results were written") from None
     print(format_results_table({protocol: result}))
     if args.output:
         print(f"results: {save_results(result, Path(args.output))}")

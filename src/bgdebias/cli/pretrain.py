@@ -45,6 +45,5 @@ def config_from_args(args: argparse.Namespace) -> PretrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     result = pretrain(config_from_args(args), resume=args.resume, progress=not args.no_progress)
-    state = "interrupted at" if result.interrupted else "finished"
-    print(f"{state} step {result.step}; checkpoint: {result.checkpoint}")
+    print(f"finished step {result.step}; checkpoint: {result.checkpoint}")
     return 0

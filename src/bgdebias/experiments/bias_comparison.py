@@ -29,6 +29,7 @@ from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
 from bgdebias.training import METHODS, PretrainConfig, pretrain
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
+from bgdebias.training.interruption import stop_on_signals
 from bgdebias.training.loading import load_pretrained_encoder
 
 #: Reference encoders measured beside the pretraining methods.
@@ -109,6 +110,11 @@ def run_bias_comparison(
     Returns:
         One :class:`MethodRun` per method and seed, in order.
 
+    Raises:
+        RunInterrupted: On SIGINT or SIGTERM: a pretraining run stops after its step with a
+            checkpoint, an evaluation at once; the runs finished before were passed to
+            ``on_result``, the interrupted one is not.
+
     Example:
         Two steps of plain MoCo against a random encoder, on tiny clips:
 
@@ -148,15 +154,16 @@ def run_bias_comparison(
             actor=base.synthetic_actor,
         )
     runs = []
-    for seed in seeds:
-        for method in methods:
-            config = dataclasses.replace(
-                base, seed=seed, output_dir=str(Path(output_dir) / f"{method}-seed{seed}")
-            )
-            run = _run_one(method, config, splits, progress)
-            runs.append(run)
-            if on_result is not None:
-                on_result(run)
+    with stop_on_signals():
+        for seed in seeds:
+            for method in methods:
+                config = dataclasses.replace(
+                    base, seed=seed, output_dir=str(Path(output_dir) / f"{method}-seed{seed}")
+                )
+                run = _run_one(method, config, splits, progress)
+                runs.append(run)
+                if on_result is not None:
+                    on_result(run)
     return runs
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import torch
@@ -33,6 +30,7 @@ from bgdebias.training.data import build_pretrain_dataset, collate_videos
 from bgdebias.training.distributed import DistributedContext, init_distributed
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
+from bgdebias.training.interruption import RunInterrupted, deferred_signals
 from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
 from bgdebias.training.views import view_augmentation
@@ -40,13 +38,16 @@ from bgdebias.training.views import view_augmentation
 
 @dataclass(frozen=True)
 class PretrainResult:
-    """What a finished (or interrupted) run left behind.
+    """What a finished run (or one stopped by ``stop_at_step``) left behind.
+
+    A run stopped by SIGINT/SIGTERM returns none: :func:`pretrain` raises
+    :class:`~bgdebias.training.RunInterrupted` after its checkpoint.
 
     Attributes:
         output_dir: The run folder (config, log, checkpoints).
         checkpoint: The last checkpoint written.
         step: Number of optimisation steps done.
-        interrupted: Whether a signal stopped the run before ``config.steps``.
+        interrupted: Whether ``stop_at_step`` stopped the run before ``config.steps``.
 
     Example:
         See :func:`pretrain`, which returns one.
@@ -194,27 +195,6 @@ class StepBatchSampler:
             yield shard[position * self.batch_size : (position + 1) * self.batch_size].tolist()
 
 
-class _StopRequest:
-    """Turns SIGINT/SIGTERM into a flag checked between steps."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopRequest:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
 def pretrain(
     config: PretrainConfig,
     *,
@@ -237,6 +217,10 @@ def pretrain(
 
     Returns:
         A :class:`PretrainResult`.
+
+    Raises:
+        RunInterrupted: After SIGINT or SIGTERM: the run finishes its step, writes a
+            checkpoint, then raises (a second signal ends the process at once).
 
     Example:
         A two-step run on tiny synthetic clips, then one more step resumed from its
@@ -264,8 +248,6 @@ def pretrain(
     if device.type == "cuda":
         device = torch.device("cuda", context.local_rank)
     output_dir = Path(config.output_dir)
-    if context.is_main:
-        config.save(output_dir / "config.json")
 
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
@@ -307,8 +289,6 @@ def pretrain(
         pin_memory=device.type == "cuda",
         persistent_workers=False,
     )
-    log = MetricsLog(output_dir, enabled=context.is_main, resume=start_step > 0)
-    bar = _progress_bar(progress and context.is_main, start_step, config.steps)
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if config.amp and device.type == "cuda"
@@ -321,67 +301,79 @@ def pretrain(
     step = start_step
     last_checkpoint = latest_checkpoint(output_dir)
     recipe.train()
-    with _StopRequest() as stop:
-        started = time.perf_counter()
-        for batch in loader:
-            videos = batch.to(device, non_blocking=True)
-            if mix_raw:
-                query_view, key_view = augment.geometric(videos, generator)
-            else:
-                query_view, key_view = augment(videos, generator)
-            with autocast:
-                out = recipe(
-                    query_view,
-                    key_view,
-                    generator=generator,
-                    shuffle_generator=shuffle_generator if shuffle_keys else None,
-                    photometric=augment.photometric if mix_raw else None,
-                )
-            optimizer.zero_grad(set_to_none=True)
-            out.total.backward()
-            optimizer.step()
-            scheduler.step()
-            momentum = cosine_momentum(step, config.steps, base=base_momentum)
-            recipe.update_key_encoder(momentum)
-            step += 1
-            if step % config.log_every == 0 or step == config.steps:
-                elapsed = time.perf_counter() - started
-                row = {
-                    "step": step,
-                    "loss": out.total.item(),
-                    "static": out.static.item(),
-                    "wide": out.wide.item(),
-                    "micro": out.micro.item(),
-                    "lr": scheduler.get_last_lr()[0],
-                    "momentum": momentum,
-                    "clips_per_s": batch_size
-                    * context.world_size
-                    * (step - start_step)
-                    / max(elapsed, 1e-9),
-                }
-                log.write(row)
-                bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
-            bar.update(1)
-            if stop_at_step is not None and step >= stop_at_step:
-                stop.requested = True
-            if step % config.checkpoint_every == 0 or step == config.steps or stop.requested:
-                last_checkpoint = _save(
-                    output_dir,
-                    config,
-                    step,
-                    recipe,
-                    optimizer,
-                    scheduler,
-                    generator,
-                    shuffle_generator,
-                    context,
-                )
-            if stop.requested:
-                break
-    bar.close()
-    log.close()
-    if last_checkpoint is None:
-        raise CheckpointError(f"no checkpoint was written to {output_dir}")
+    # From the first write on, a signal stops the run with a checkpoint.
+    with deferred_signals() as stop:
+        if context.is_main:
+            config.save(output_dir / "config.json")
+        log = MetricsLog(output_dir, enabled=context.is_main, resume=start_step > 0)
+        bar = _progress_bar(progress and context.is_main, start_step, config.steps)
+        try:
+            started = time.perf_counter()
+            for batch in loader:
+                videos = batch.to(device, non_blocking=True)
+                if mix_raw:
+                    query_view, key_view = augment.geometric(videos, generator)
+                else:
+                    query_view, key_view = augment(videos, generator)
+                with autocast:
+                    out = recipe(
+                        query_view,
+                        key_view,
+                        generator=generator,
+                        shuffle_generator=shuffle_generator if shuffle_keys else None,
+                        photometric=augment.photometric if mix_raw else None,
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                out.total.backward()
+                optimizer.step()
+                scheduler.step()
+                momentum = cosine_momentum(step, config.steps, base=base_momentum)
+                recipe.update_key_encoder(momentum)
+                step += 1
+                if step % config.log_every == 0 or step == config.steps:
+                    elapsed = time.perf_counter() - started
+                    row = {
+                        "step": step,
+                        "loss": out.total.item(),
+                        "static": out.static.item(),
+                        "wide": out.wide.item(),
+                        "micro": out.micro.item(),
+                        "lr": scheduler.get_last_lr()[0],
+                        "momentum": momentum,
+                        "clips_per_s": batch_size
+                        * context.world_size
+                        * (step - start_step)
+                        / max(elapsed, 1e-9),
+                    }
+                    log.write(row)
+                    bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
+                bar.update(1)
+                stopping = stop.requested or (stop_at_step is not None and step >= stop_at_step)
+                if step % config.checkpoint_every == 0 or step == config.steps or stopping:
+                    last_checkpoint = _save(
+                        output_dir,
+                        config,
+                        step,
+                        recipe,
+                        optimizer,
+                        scheduler,
+                        generator,
+                        shuffle_generator,
+                        context,
+                    )
+                if stopping:
+                    break
+        finally:
+            bar.close()
+            log.close()
+        if last_checkpoint is None:
+            raise CheckpointError(f"no checkpoint was written to {output_dir}")
+        if stop.signum is not None:
+            raise RunInterrupted(
+                stop.signum,
+                saved=f"stopped at step {step} of {config.steps}; checkpoint: {last_checkpoint} "
+                "(continue with --resume)",
+            )
     return PretrainResult(output_dir, last_checkpoint, step, interrupted=step < config.steps)
 
 
