@@ -38,6 +38,7 @@ def test_a_run_leaves_config_log_and_rotated_checkpoints(tiny_config: PretrainCo
     ]
     state = load_checkpoint(result.checkpoint)
     assert state["step"] == 4 and state["config"]["method"] == "full"
+    assert not [key for key in state["model"] if key.startswith("_query_forward.")]
 
 
 def test_resume_continues_exactly(tiny_config: PretrainConfig, tmp_path: Path) -> None:
@@ -138,6 +139,13 @@ def test_a_killed_run_leaves_the_last_checkpoint_intact(tmp_path: Path) -> None:
     process.wait(timeout=60)
     for path in list_checkpoints(tmp_path):
         assert load_checkpoint(path)["step"] > 0
+    # A write the kill cut short leaves a temporary file; resuming ignores and removes it.
+    (tmp_path / ".checkpoint-99999998.pt.tmp-4242").write_bytes(b"half a checkpoint")
+    last = load_checkpoint(latest_checkpoint(tmp_path))["step"]  # type: ignore[arg-type]
+    config = PretrainConfig.from_file(tmp_path / "config.json")
+    resumed = pretrain(config, resume=True, progress=False, stop_at_step=last + 1)
+    assert resumed.step == last + 1
+    assert not [path for path in tmp_path.iterdir() if ".tmp-" in path.name]
 
 
 def _free_port() -> int:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 _NAME = re.compile(r"^checkpoint-(\d{8})\.pt$")
+_UNFINISHED = re.compile(r"^\.checkpoint-\d{8}\.pt\.tmp-\d+$")
+#: Prefix under which older checkpoints listed the query encoder a second time.
+_QUERY_ALIAS = "_query_forward."
 
 
 class CheckpointError(RuntimeError):
@@ -105,6 +109,11 @@ def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load a checkpoint on the CPU with ``weights_only=True`` (no code is unpickled).
 
+    Raises:
+        CheckpointError: Naming the file and the problem: missing, a folder, empty,
+            truncated or not a PyTorch checkpoint at all, unreadable, or not written by
+            :func:`~bgdebias.training.pretrain`.
+
     Example:
         >>> import tempfile
         >>> import torch
@@ -113,21 +122,86 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         ...     path = save_checkpoint({"step": 7, "model": model.state_dict()}, folder, 7)
         ...     state = load_checkpoint(path)
         ...     torch.save({"weights": torch.zeros(1)}, f"{folder}/other.pt")
-        ...     try:
-        ...         load_checkpoint(f"{folder}/other.pt")
-        ...     except CheckpointError as error:
-        ...         print(str(error).replace(folder, "<folder>"))
-        <folder>/other.pt is not a bgdebias checkpoint (no 'step' entry)
+        ...     _ = path.write_bytes(path.read_bytes()[:100])  # cut short, as a full disk would
+        ...     for bad in (f"{folder}/other.pt", path):
+        ...         try:
+        ...             load_checkpoint(bad)
+        ...         except CheckpointError as error:
+        ...             print(str(error).replace(folder, "<f>"))  # doctest: +NORMALIZE_WHITESPACE
+        <f>/other.pt is not a bgdebias checkpoint (no 'step' entry)
+        checkpoint <f>/checkpoint-00000007.pt is truncated or not a PyTorch
+        checkpoint (100 bytes, not a complete zip archive)
         >>> state["step"], sorted(state["model"])
         (7, ['bias', 'weight'])
     """
     source = Path(path)
+    if source.is_dir():
+        newest = latest_checkpoint(source)
+        hint = f"; its newest checkpoint is {newest}" if newest else ""
+        raise CheckpointError(f"checkpoint {source} is a folder, not a checkpoint file{hint}")
     if not source.is_file():
         raise CheckpointError(f"checkpoint not found: {source}")
+    size = source.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"checkpoint {source} is empty (0 bytes)")
+    if not zipfile.is_zipfile(source):
+        raise CheckpointError(
+            f"checkpoint {source} is truncated or not a PyTorch checkpoint "
+            f"({size} bytes, not a complete zip archive)"
+        )
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise CheckpointError(f"cannot read checkpoint {source}: {error}") from error
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"cannot read checkpoint {source}: {reason}") from error
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"{source} is not a bgdebias checkpoint (no 'step' entry)")
     return state
+
+
+def model_state(state: dict[str, Any], path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The recipe's weights in a checkpoint, one copy of each.
+
+    Checkpoints of earlier development versions also list every query-encoder tensor a
+    second time, under ``_query_forward.`` (an alias of ``query_encoder``); those keys are
+    dropped.
+
+    Args:
+        state: A checkpoint read by :func:`load_checkpoint`.
+        path: Its file, for the error message.
+
+    Returns:
+        The ``model`` entry without the duplicate keys.
+
+    Example:
+        >>> import torch
+        >>> weights = {"query_encoder.w": torch.ones(1), "_query_forward.w": torch.ones(1)}
+        >>> sorted(model_state({"step": 1, "model": weights}, "old.pt"))
+        ['query_encoder.w']
+    """
+    model = state.get("model")
+    if not isinstance(model, dict):
+        raise CheckpointError(f"{path} holds no model weights (no 'model' entry)")
+    return {key: value for key, value in model.items() if not key.startswith(_QUERY_ALIAS)}
+
+
+def remove_unfinished_writes(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files of checkpoint writes that never finished (a killed run).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     _ = Path(folder, ".checkpoint-00000004.pt.tmp-42").write_bytes(b"half")
+        ...     removed = [path.name for path in remove_unfinished_writes(folder)]
+        ...     left = list(Path(folder).iterdir())
+        >>> removed, left
+        (['.checkpoint-00000004.pt.tmp-42'], [])
+    """
+    directory = Path(folder)
+    if not directory.is_dir():
+        return []
+    torn = [path for path in directory.iterdir() if _UNFINISHED.match(path.name)]
+    for path in torn:
+        path.unlink(missing_ok=True)
+    return torn

@@ -23,6 +23,8 @@ from bgdebias.training.checkpoint import (
     checkpoint_path,
     latest_checkpoint,
     load_checkpoint,
+    model_state,
+    remove_unfinished_writes,
     save_checkpoint,
 )
 from bgdebias.training.config import PretrainConfig, architecture_mismatch, require
@@ -304,6 +306,7 @@ def pretrain(
     # From the first write on, a signal stops the run with a checkpoint.
     with deferred_signals() as stop:
         if context.is_main:
+            remove_unfinished_writes(output_dir)  # torn by a killed run
             config.save(output_dir / "config.json")
         log = MetricsLog(output_dir, enabled=context.is_main, resume=start_step > 0)
         bar = _progress_bar(progress and context.is_main, start_step, config.steps)
@@ -414,6 +417,17 @@ def _save(
     return path
 
 
+#: What a checkpoint needs besides the weights to continue a run exactly.
+_RESUME_ENTRIES = (
+    "config",
+    "optimizer",
+    "scheduler",
+    "generator",
+    "shuffle_generator",
+    "torch_rng",
+)
+
+
 def _restore(
     resume: bool | str,
     output_dir: Path,
@@ -428,12 +442,15 @@ def _restore(
     if path is None:
         raise CheckpointError(f"--resume: no checkpoint found in {output_dir}")
     state = load_checkpoint(path)
+    missing = [key for key in _RESUME_ENTRIES if key not in state]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} cannot resume a run: it has no {missing} entries")
     mismatches = architecture_mismatch(state["config"], config)
     if mismatches:
         raise CheckpointError(
             f"checkpoint {path} was made with another configuration: " + "; ".join(mismatches)
         )
-    recipe.load_state_dict(state["model"])
+    recipe.load_state_dict(model_state(state, path))
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     generator.set_state(state["generator"])
