@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import signal
 import socket
@@ -70,6 +71,27 @@ def test_resume_refuses_another_architecture(tiny_config: PretrainConfig) -> Non
 def test_resume_without_checkpoint(tiny_config: PretrainConfig) -> None:
     with pytest.raises(CheckpointError, match="no checkpoint found"):
         pretrain(tiny_config, resume=True, progress=False)
+
+
+def test_resume_skips_a_damaged_newest_checkpoint_and_truncates_the_log(
+    tiny_config: PretrainConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Random bytes in the newest checkpoint: resume from the one before, exactly."""
+    run = Path(tiny_config.output_dir)
+    pretrain(tiny_config, progress=False)  # checkpoints 2 and 4, log rows 1 to 4
+    newest = run / "checkpoint-00000004.pt"
+    straight = load_checkpoint(newest)
+    noise = torch.randint(0, 256, (5000,), generator=torch.Generator().manual_seed(1))
+    newest.write_bytes(noise.to(torch.uint8).numpy().tobytes())
+    with caplog.at_level(logging.WARNING, logger="bgdebias.training"):
+        result = pretrain(tiny_config, resume=True, progress=False)
+    assert f"skipping damaged checkpoint: checkpoint {newest} is truncated" in caplog.text
+    assert result.step == 4 and (run / "checkpoint-00000004.pt.damaged").exists()
+    # Rows 3 and 4 of the first run were dropped, the resumed run wrote them again.
+    assert [row["step"] for row in read_log(run / "log.csv")] == [1, 2, 3, 4]
+    resumed = load_checkpoint(newest)
+    for name, tensor in straight["model"].items():
+        assert torch.equal(tensor, resumed["model"][name]), name
 
 
 def _start_run(output_dir: Path, *extra: str) -> subprocess.Popen[bytes]:

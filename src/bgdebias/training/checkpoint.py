@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+logger = logging.getLogger("bgdebias.training")
 
 _NAME = re.compile(r"^checkpoint-(\d{8})\.pt$")
 _UNFINISHED = re.compile(r"^\.checkpoint-\d{8}\.pt\.tmp-\d+$")
@@ -104,6 +109,60 @@ def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
     """
     found = list_checkpoints(folder)
     return found[-1] if found else None
+
+
+@dataclass(frozen=True)
+class ReadableCheckpoint:
+    """The newest checkpoint of a folder that could be read, and the newer ones that could not.
+
+    Attributes:
+        path: The checkpoint read.
+        state: Its contents (:func:`load_checkpoint`).
+        skipped: Newer checkpoints that are damaged (truncated, empty, not a checkpoint).
+
+    Example:
+        See :func:`newest_readable_checkpoint`.
+    """
+
+    path: Path
+    state: dict[str, Any]
+    skipped: tuple[Path, ...]
+
+
+def newest_readable_checkpoint(folder: str | os.PathLike[str]) -> ReadableCheckpoint | None:
+    """The newest checkpoint of ``folder`` that loads, skipping (and logging) damaged ones.
+
+    Returns:
+        The checkpoint, or ``None`` when the folder holds no checkpoint at all.
+
+    Raises:
+        CheckpointError: If every checkpoint in the folder is damaged (each one is named).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     for step in (2, 4):
+        ...         newest = save_checkpoint({"step": step}, folder, step)
+        ...     _ = newest.write_bytes(b"")  # the newest is damaged
+        ...     found = newest_readable_checkpoint(folder)
+        >>> found.path.name, found.state["step"], [path.name for path in found.skipped]
+        ('checkpoint-00000002.pt', 2, ['checkpoint-00000004.pt'])
+    """
+    skipped: list[Path] = []
+    problems: list[str] = []
+    for path in reversed(list_checkpoints(folder)):
+        try:
+            state = load_checkpoint(path)
+        except CheckpointError as error:
+            logger.warning("skipping damaged checkpoint: %s", error)
+            skipped.append(path)
+            problems.append(str(error))
+            continue
+        return ReadableCheckpoint(path, state, tuple(skipped))
+    if problems:
+        raise CheckpointError(f"no readable checkpoint in {folder}: " + "; ".join(problems))
+    return None
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -205,3 +264,26 @@ def remove_unfinished_writes(folder: str | os.PathLike[str]) -> list[Path]:
     for path in torn:
         path.unlink(missing_ok=True)
     return torn
+
+
+def set_aside_damaged(paths: Sequence[Path]) -> list[Path]:
+    """Rename damaged checkpoints to ``<name>.damaged``, out of the way of resume and rotation.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     damaged = Path(folder, "checkpoint-00000004.pt")
+        ...     _ = damaged.write_bytes(b"")
+        ...     renamed = set_aside_damaged([damaged])
+        ...     left = list_checkpoints(folder)
+        >>> [path.name for path in renamed], left
+        (['checkpoint-00000004.pt.damaged'], [])
+    """
+    renamed = []
+    for path in paths:
+        target = path.with_name(path.name + ".damaged")
+        os.replace(path, target)
+        logger.warning("renamed damaged checkpoint %s to %s", path, target.name)
+        renamed.append(target)
+    return renamed

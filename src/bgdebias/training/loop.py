@@ -20,12 +20,14 @@ from bgdebias.moco import cosine_momentum
 from bgdebias.models import replicate_temporal_padding, video_backbone
 from bgdebias.training.checkpoint import (
     CheckpointError,
+    ReadableCheckpoint,
     checkpoint_path,
-    latest_checkpoint,
     load_checkpoint,
     model_state,
+    newest_readable_checkpoint,
     remove_unfinished_writes,
     save_checkpoint,
+    set_aside_damaged,
 )
 from bgdebias.training.config import PretrainConfig, architecture_mismatch, require
 from bgdebias.training.data import build_pretrain_dataset, collate_videos
@@ -260,9 +262,10 @@ def pretrain(
     generator = torch.Generator().manual_seed(config.seed * 1000 + context.rank + 1)
     shuffle_generator = torch.Generator().manual_seed(config.seed + 7919)
     start_step = 0
-    if resume:
+    resumed = _resume_point(resume, output_dir) if resume else None
+    if resumed is not None:
         start_step = _restore(
-            resume, output_dir, config, recipe, optimizer, scheduler, generator, shuffle_generator
+            resumed, config, recipe, optimizer, scheduler, generator, shuffle_generator
         )
     if context.is_distributed and config.batchnorm == "sync":
         if device.type != "cuda":
@@ -301,14 +304,16 @@ def pretrain(
     mix_raw = config.mix_colours == "raw" or config.method == "fame"
     shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
     step = start_step
-    last_checkpoint = latest_checkpoint(output_dir)
+    last_checkpoint = resumed.path if resumed is not None else None
     recipe.train()
     # From the first write on, a signal stops the run with a checkpoint.
     with deferred_signals() as stop:
         if context.is_main:
             remove_unfinished_writes(output_dir)  # torn by a killed run
+            if resumed is not None:
+                set_aside_damaged(resumed.skipped)
             config.save(output_dir / "config.json")
-        log = MetricsLog(output_dir, enabled=context.is_main, resume=start_step > 0)
+        log = MetricsLog(output_dir, enabled=context.is_main, start_step=start_step)
         bar = _progress_bar(progress and context.is_main, start_step, config.steps)
         try:
             started = time.perf_counter()
@@ -428,9 +433,18 @@ _RESUME_ENTRIES = (
 )
 
 
+def _resume_point(resume: bool | str, output_dir: Path) -> ReadableCheckpoint:
+    if resume is True:
+        found = newest_readable_checkpoint(output_dir)
+        if found is None:
+            raise CheckpointError(f"--resume: no checkpoint found in {output_dir}")
+        return found
+    path = Path(str(resume))
+    return ReadableCheckpoint(path, load_checkpoint(path), skipped=())
+
+
 def _restore(
-    resume: bool | str,
-    output_dir: Path,
+    resumed: ReadableCheckpoint,
     config: PretrainConfig,
     recipe: DebiasedMoCo,
     optimizer: torch.optim.Optimizer,
@@ -438,10 +452,7 @@ def _restore(
     generator: torch.Generator,
     shuffle_generator: torch.Generator,
 ) -> int:
-    path = latest_checkpoint(output_dir) if resume is True else Path(str(resume))
-    if path is None:
-        raise CheckpointError(f"--resume: no checkpoint found in {output_dir}")
-    state = load_checkpoint(path)
+    path, state = resumed.path, resumed.state
     missing = [key for key in _RESUME_ENTRIES if key not in state]
     if missing:
         raise CheckpointError(f"checkpoint {path} cannot resume a run: it has no {missing} entries")
