@@ -49,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from bgdebias.experiments import MethodRun, run_bias_comparison, runs_by_method
     from bgdebias.experiments.heatmaps import write_demo_heatmaps
     from bgdebias.training import PretrainConfig, RunInterrupted
+    from bgdebias.training.output_paths import check_writable_folder
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    output = Path(args.output_dir)
+    output = check_writable_folder(args.output_dir, name="--output-dir")
     base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=args.steps)
     methods = ["moco", "full"]
     finished: list[MethodRun] = []

@@ -60,10 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from bgdebias.evaluation import format_results_table, save_results
     from bgdebias.training import RunInterrupted
     from bgdebias.training.loading import load_pretrained_encoder
+    from bgdebias.training.output_paths import check_writable_file
 
     for name in ("clips", "batch_size", "epochs", "k"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.output:
+        check_writable_file(args.output, name="--output")
     encoder, config = load_pretrained_encoder(args.checkpoint)
     dataset = args.dataset or config.dataset
     protocol = args.protocol or ("stress" if dataset == "synthetic" else "linear")

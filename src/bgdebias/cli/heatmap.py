@@ -37,7 +37,9 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bgdebias.training import RunInterrupted
+    from bgdebias.training.output_paths import check_writable_folder
 
+    check_writable_folder(args.output_dir, name="--output-dir")
     try:
         out = _write(args)
     except RunInterrupted as interruption:

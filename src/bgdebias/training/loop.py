@@ -36,6 +36,7 @@ from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.interruption import RunInterrupted, deferred_signals
 from bgdebias.training.metrics_log import MetricsLog
+from bgdebias.training.output_paths import check_writable_folder
 from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
 from bgdebias.training.views import view_augmentation
 
@@ -251,7 +252,7 @@ def pretrain(
     context = init_distributed(device)
     if device.type == "cuda":
         device = torch.device("cuda", context.local_rank)
-    output_dir = Path(config.output_dir)
+    output_dir = check_writable_folder(config.output_dir, name="`output_dir`")
 
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
