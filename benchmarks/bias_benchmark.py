@@ -145,6 +145,7 @@ def _benchmark(
         splits=splits,
         progress=False,
         on_result=report,
+        overwrite=True,  # a benchmark replaces its previous runs
     )
     reached = validity[0].result.independent_probe.conflicting
     valid = reached >= args.validity_threshold
@@ -169,6 +170,7 @@ def _benchmark(
         splits=splits,
         progress=False,
         on_result=report,
+        overwrite=True,  # a benchmark replaces its previous runs
     )
     table = format_results_table(runs_by_method(runs), metrics=TABLE_METRICS)
     print(table)

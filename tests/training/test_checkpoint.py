@@ -142,3 +142,13 @@ def test_model_weights_are_stored_once_and_old_duplicates_still_load(tmp_path: P
     encoder, _ = load_pretrained_encoder(tmp_path / "old.pt")
     for name, tensor in encoder.state_dict().items():
         assert torch.equal(tensor, weights[f"query_encoder.{name}"]), name
+
+
+def test_rotation_deletes_only_older_steps(tmp_path: Path) -> None:
+    """Checkpoints of later steps (another run's) are never deleted by rotation."""
+    for step in (6, 8):
+        save_checkpoint({"step": step}, tmp_path, step, keep=2)
+    for step in (1, 2, 3):
+        save_checkpoint({"step": step}, tmp_path, step, keep=2)
+    names = [path.name for path in list_checkpoints(tmp_path)]
+    assert names == [f"checkpoint-0000000{step}.pt" for step in (2, 3, 6, 8)]

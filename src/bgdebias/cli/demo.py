@@ -20,6 +20,8 @@ DEMO_METRICS = (
 #: Where an interrupted demo saves the methods that finished (``results.json`` is only
 #: written when every method finished).
 PARTIAL_RESULTS = "results-partial.json"
+#: The result files a demo writes in its output folder.
+RESULT_FILES = ("results.json", "results.txt", PARTIAL_RESULTS)
 
 
 def register(commands: Any) -> None:
@@ -40,6 +42,11 @@ def register(commands: Any) -> None:
         "--output-dir", default="runs/demo", help="where runs, results and heat maps go"
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the runs and results of an earlier demo in --output-dir",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(run=run)
 
@@ -54,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     output = check_writable_folder(args.output_dir, name="--output-dir")
+    earlier = [output / name for name in RESULT_FILES if (output / name).exists()]
+    if earlier and not args.overwrite:
+        raise ValueError(
+            f"--output-dir {output} holds the results of an earlier demo "
+            f"({', '.join(path.name for path in earlier)}): choose another --output-dir or "
+            "replace them with --overwrite"
+        )
     base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=args.steps)
     methods = ["moco", "full"]
     finished: list[MethodRun] = []
@@ -71,13 +85,16 @@ def run(args: argparse.Namespace) -> int:
             output_dir=output,
             progress=not args.no_progress,
             on_result=report,
+            overwrite=args.overwrite,
         )
     except RunInterrupted:
+        _remove(earlier)  # results of an earlier demo would pass for this one's
         _save_partial(output, finished, methods)
         raise
     grouped = runs_by_method(runs)
     table = format_results_table(grouped, metrics=DEMO_METRICS)
     print(table)
+    _remove(earlier)
     save_results({run.method: run.result for run in runs}, output / "results.json")
     (output / "results.txt").write_text(table + "\n")
     for run_ in runs:
@@ -85,6 +102,11 @@ def run(args: argparse.Namespace) -> int:
             written = write_demo_heatmaps(run_.checkpoint, output / "heatmaps" / run_.method)
             print(f"heat maps of {run_.method}: {written}")
     return 0
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _save_partial(output: Path, finished: list[Any], methods: list[str]) -> None:

@@ -31,6 +31,12 @@ def register(commands: Any) -> None:
         metavar="CHECKPOINT",
         help="continue from the newest checkpoint in --output-dir, or from CHECKPOINT",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start anew in an --output-dir that holds a run, deleting its config, log and "
+        "checkpoints (without it, such a folder is only continued with --resume)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_dataclass_options(parser, PretrainConfig)
     parser.set_defaults(run=run)
@@ -44,6 +50,11 @@ def config_from_args(args: argparse.Namespace) -> PretrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = pretrain(config_from_args(args), resume=args.resume, progress=not args.no_progress)
+    result = pretrain(
+        config_from_args(args),
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    )
     print(f"finished step {result.step}; checkpoint: {result.checkpoint}")
     return 0

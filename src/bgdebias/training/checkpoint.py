@@ -44,6 +44,9 @@ def save_checkpoint(
 ) -> Path:
     """Write ``state`` atomically (temporary file, fsync, rename) and keep the last ``keep``.
 
+    Rotation deletes the oldest checkpoints of steps before ``step`` until ``keep``
+    remain, counting the new one; checkpoints of later steps are never deleted.
+
     A crash or a signal at any moment leaves either the previous checkpoints or the new
     one complete on disk, never a torn file under a checkpoint name.
 
@@ -66,9 +69,24 @@ def save_checkpoint(
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, target)
-    for old in list_checkpoints(folder)[:-keep]:
+    # Rotation deletes only older steps: never what a later step (another run) left.
+    older = [path for path in list_checkpoints(folder) if checkpoint_step(path) < step]
+    for old in older[: max(0, len(older) - (keep - 1))]:
         old.unlink(missing_ok=True)
     return target
+
+
+def checkpoint_step(path: str | os.PathLike[str]) -> int:
+    """The step in a checkpoint's file name (``checkpoint-00000120.pt`` -> 120).
+
+    Example:
+        >>> checkpoint_step("runs/x/checkpoint-00000120.pt")
+        120
+    """
+    match = _NAME.match(Path(path).name)
+    if match is None:
+        raise ValueError(f"{path} is not named like a checkpoint (checkpoint-<8 digits>.pt)")
+    return int(match.group(1))
 
 
 def list_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
@@ -91,7 +109,7 @@ def list_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
     if not directory.is_dir():
         return []
     found = [path for path in directory.iterdir() if _NAME.match(path.name)]
-    return sorted(found, key=lambda path: int(_NAME.match(path.name).group(1)))  # type: ignore[union-attr]
+    return sorted(found, key=checkpoint_step)
 
 
 def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:

@@ -38,6 +38,7 @@ from bgdebias.training.interruption import RunInterrupted, deferred_signals
 from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.output_paths import check_writable_folder
 from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
+from bgdebias.training.run_folder import check_run_folder, clear_run
 from bgdebias.training.views import view_augmentation
 
 
@@ -204,6 +205,7 @@ def pretrain(
     config: PretrainConfig,
     *,
     resume: bool | str = False,
+    overwrite: bool = False,
     progress: bool = True,
     dataset: Dataset[Any] | None = None,
     stop_at_step: int | None = None,
@@ -212,8 +214,13 @@ def pretrain(
 
     Args:
         config: The run's configuration; ``None`` fields take their defaults.
-        resume: ``True`` continues from the newest checkpoint in ``config.output_dir``; a
-            path continues from that checkpoint. The architecture must match.
+        resume: ``True`` continues from the newest readable checkpoint in
+            ``config.output_dir``; a path continues from that checkpoint (into an empty
+            ``output_dir``, or its own folder if it is the newest there). The architecture
+            must match.
+        overwrite: Start a new run in an ``output_dir`` that holds one, deleting that run's
+            config, log and checkpoints once everything is checked. Without it (or
+            ``resume``) a folder holding a run is refused.
         progress: Show a progress bar (main process only).
         dataset: Use this dataset of videos instead of building one from ``config``.
         stop_at_step: Stop (with a checkpoint) after this step, as an interruption would:
@@ -253,6 +260,7 @@ def pretrain(
     if device.type == "cuda":
         device = torch.device("cuda", context.local_rank)
     output_dir = check_writable_folder(config.output_dir, name="`output_dir`")
+    check_run_folder(output_dir, resume=resume, overwrite=overwrite)
 
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
@@ -310,6 +318,8 @@ def pretrain(
     # From the first write on, a signal stops the run with a checkpoint.
     with deferred_signals() as stop:
         if context.is_main:
+            if overwrite:
+                clear_run(output_dir)
             remove_unfinished_writes(output_dir)  # torn by a killed run
             if resumed is not None:
                 set_aside_damaged(resumed.skipped)
@@ -438,7 +448,9 @@ def _resume_point(resume: bool | str, output_dir: Path) -> ReadableCheckpoint:
     if resume is True:
         found = newest_readable_checkpoint(output_dir)
         if found is None:
-            raise CheckpointError(f"--resume: no checkpoint found in {output_dir}")
+            raise CheckpointError(
+                f"--resume: no checkpoint found in {output_dir} (start it anew with --overwrite)"
+            )
         return found
     path = Path(str(resume))
     return ReadableCheckpoint(path, load_checkpoint(path), skipped=())
