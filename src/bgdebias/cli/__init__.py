@@ -32,10 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 
-    Bad values end in one line on stderr (``bgdebias <command>: error:
-    ...``) and status 2, not a traceback. The first SIGINT or SIGTERM stops the command
-    (a pretraining run after its current step, with a checkpoint), says what was saved and
-    returns 130 or 143 (128 + the signal number); a second one ends the process at once.
+    Bad values, unusable files and failed reads or writes end in one line on stderr
+    (``bgdebias <command>: error: ...``) and status 2, not a traceback. The first SIGINT
+    or SIGTERM stops the command (a pretraining run after its current step, with a
+    checkpoint), says what was saved and returns 130 or 143 (128 + the signal number); a
+    second one ends the process at once.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -48,9 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"bgdebias {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, RuntimeError) as error:
-        print(f"bgdebias {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, RuntimeError) as error:
+        print(f"bgdebias {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message on one line (YAML, OS and torch errors may span several).
+
+    Example:
+        >>> one_line(RuntimeError("Error(s) in loading state_dict:\\n\\tMissing key(s): x"))
+        'Error(s) in loading state_dict: Missing key(s): x'
+        >>> one_line(PermissionError(13, "Permission denied", "/runs/x"))
+        "[Errno 13] Permission denied: '/runs/x'"
+    """
+    return " ".join(part.strip() for part in str(error).splitlines() if part.strip())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from bgdebias.cli._dataclass_args import add_dataclass_options, overrides
@@ -44,9 +45,21 @@ def register(commands: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     """File values first, then command-line options on top."""
-    values: dict[str, Any] = read_mapping(args.config) if args.config else {}
+    values: dict[str, Any] = _read_config_file(args.config) if args.config else {}
     values.update(overrides(args, PretrainConfig))
     return PretrainConfig.from_dict(values)
+
+
+def _read_config_file(path: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        return read_mapping(path)
+    except yaml.MarkedYAMLError as error:
+        where = f" (line {error.problem_mark.line + 1})" if error.problem_mark else ""
+        raise ValueError(f"cannot parse --config {path}: {error.problem}{where}") from error
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot parse --config {path}: {error}") from error
 
 
 def run(args: argparse.Namespace) -> int:
