@@ -8,6 +8,7 @@ from bgdebias.training.checkpoint import (
     save_checkpoint,
 )
 from bgdebias.training.config import METHODS, PretrainConfig, read_mapping
+from bgdebias.training.divergence import TrainingDivergedError
 from bgdebias.training.encoder import DebiasEncoder, EncodedClips
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.interruption import RunInterrupted
@@ -24,6 +25,7 @@ __all__ = [
     "PretrainConfig",
     "PretrainResult",
     "RunInterrupted",
+    "TrainingDivergedError",
     "build_recipe",
     "fame_mixer",
     "freeze_random_frame",

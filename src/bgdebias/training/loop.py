@@ -32,6 +32,7 @@ from bgdebias.training.checkpoint import (
 from bgdebias.training.config import PretrainConfig, architecture_mismatch, require
 from bgdebias.training.data import build_pretrain_dataset, collate_videos
 from bgdebias.training.distributed import DistributedContext, init_distributed
+from bgdebias.training.divergence import NonFiniteWatch, check_finite_weights
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.interruption import RunInterrupted, deferred_signals
@@ -233,6 +234,11 @@ def pretrain(
     Raises:
         RunInterrupted: After SIGINT or SIGTERM: the run finishes its step, writes a
             checkpoint, then raises (a second signal ends the process at once).
+        TrainingDivergedError: When the loss (checked at every log and checkpoint step) or a
+            weight or batch-norm statistic (checked before each checkpoint) is inf or NaN;
+            the checkpoints written before stay, none is written after.
+        ValueError: For an ``output_dir`` that cannot be written or that holds a run
+            (without ``resume`` or ``overwrite``), before anything is written.
 
     Example:
         A two-step run on tiny synthetic clips, then one more step resumed from its
@@ -314,6 +320,8 @@ def pretrain(
     shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
     step = start_step
     last_checkpoint = resumed.path if resumed is not None else None
+    watch = NonFiniteWatch(device, distributed=context.is_distributed)
+    lr = require(config.lr, "lr")
     recipe.train()
     # From the first write on, a signal stops the run with a checkpoint.
     with deferred_signals() as stop:
@@ -349,6 +357,7 @@ def pretrain(
                 momentum = cosine_momentum(step, config.steps, base=base_momentum)
                 recipe.update_key_encoder(momentum)
                 step += 1
+                watch.observe(out.total, step)
                 if step % config.log_every == 0 or step == config.steps:
                     elapsed = time.perf_counter() - started
                     row = {
@@ -366,9 +375,13 @@ def pretrain(
                     }
                     log.write(row)
                     bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
+                    watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
                 bar.update(1)
                 stopping = stop.requested or (stop_at_step is not None and step >= stop_at_step)
                 if step % config.checkpoint_every == 0 or step == config.steps or stopping:
+                    # A diverged run keeps its last good checkpoint: nothing later is written.
+                    watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
+                    check_finite_weights(recipe, step=step, checkpoint=last_checkpoint, lr=lr)
                     last_checkpoint = _save(
                         output_dir,
                         config,
