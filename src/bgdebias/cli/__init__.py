@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -50,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bgdebias {args.command}: interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, OSError, RuntimeError) as error:
-        print(f"bgdebias {args.command}: error: {one_line(error)}", file=sys.stderr)
+        message = as_command_line(one_line(error))
+        print(f"bgdebias {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
@@ -64,6 +66,24 @@ def one_line(error: BaseException) -> str:
         "[Errno 13] Permission denied: '/runs/x'"
     """
     return " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
+#: Library arguments that errors advise, and the command-line options that set them.
+_OPTION_SPELLINGS = (
+    (re.compile(r"""missing_files\s*=\s*['"](raise|skip)['"]"""), r"--missing-files \1"),
+)
+
+
+def as_command_line(message: str) -> str:
+    """Advice written for the library (``missing_files='skip'``) as the option that gives it.
+
+    Example:
+        >>> as_command_line("ucf101: 1 listed video(s) are missing; pass missing_files='skip'")
+        'ucf101: 1 listed video(s) are missing; pass --missing-files skip'
+    """
+    for pattern, option in _OPTION_SPELLINGS:
+        message = pattern.sub(option, message)
+    return message
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,6 +44,13 @@ def register(commands: Any) -> None:
         "--annotations", help="folder of the split/annotation files (default: --root)"
     )
     parser.add_argument("--fold", type=int, default=1, help="official split (UCF101/HMDB51)")
+    parser.add_argument(
+        "--missing-files",
+        choices=("raise", "skip"),
+        default="raise",
+        help="videos listed in the annotations but absent from --root: stop with an error "
+        "naming them (raise) or leave them out with a warning (skip)",
+    )
     parser.add_argument("--clips", type=int, default=10, help="test clips per video")
     parser.add_argument("--batch-size", type=int, default=16, help="videos per batch")
     parser.add_argument("--epochs", type=int, default=10, help="fine-tuning epochs")
@@ -140,6 +147,7 @@ def _video_protocol(
             annotations=args.annotations,
             fold=args.fold,
             transform=eval_clip_transform(config.size),
+            missing_files=args.missing_files,
         )
 
     train, test = split("train", 1), split("test", args.clips)
