@@ -323,6 +323,8 @@ def pretrain(
     watch = NonFiniteWatch(device, distributed=context.is_distributed)
     lr = require(config.lr, "lr")
     recipe.train()
+    if context.is_distributed:  # every process has checked the folder before it changes
+        torch.distributed.barrier()
     # From the first write on, a signal stops the run with a checkpoint.
     with deferred_signals() as stop:
         if context.is_main:
