@@ -41,18 +41,27 @@ TINY = ["--device", "cpu", "--size", "32", "--batch-size", "4", "--no-progress",
     ],
 )
 def test_unusable_output_paths_fail_at_once_in_one_line(
-    tmp_path: Path, command: str, message: str
+    tmp_path: Path, command: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = tmp_path / "notes.txt"
     file.write_text("keep me")
     names = {"tiny": " ".join(TINY), "file": str(file), "tmp": str(tmp_path)}
-    argv = command.format(**names).split()
+    assert main(command.format(**names).split()) == 2
+    assert capsys.readouterr().err == message.format(**names) + "\n"
+    assert list(tmp_path.iterdir()) == [file] and file.read_text() == "keep me"
+
+
+def test_the_command_exits_with_status_2_and_no_traceback(tmp_path: Path) -> None:
+    file = tmp_path / "notes.txt"
+    file.write_text("keep me")
     done = subprocess.run(
-        [sys.executable, "-m", "bgdebias", *argv], capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "bgdebias", "pretrain", *TINY, "--output-dir", str(file)],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 2
-    assert done.stderr == message.format(**names) + "\n"
-    assert list(tmp_path.iterdir()) == [file] and file.read_text() == "keep me"
+    assert done.stderr == f"bgdebias pretrain: error: `output_dir` {file} is a file, not a folder\n"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
