@@ -30,7 +30,8 @@ from typing import Any
 
 from bgdebias.evaluation import format_results_table, make_stress_splits, result_to_dict
 from bgdebias.experiments import REFERENCES, MethodRun, run_bias_comparison, runs_by_method
-from bgdebias.training import METHODS, PretrainConfig
+from bgdebias.training import METHODS, PretrainConfig, RunInterrupted
+from bgdebias.training.interruption import stop_on_signals
 
 #: Benchmark families: (synthetic backgrounds, synthetic actor).
 FAMILIES: dict[str, tuple[str, str]] = {
@@ -78,7 +79,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", default="runs/bias-benchmark")
     parser.add_argument("--json", default=None, help="write all results here")
     args = parser.parse_args(argv)
+    progress: dict[str, Any] = {"details": {}, "finished": []}
+    try:
+        with stop_on_signals():
+            return _benchmark(args, parser, progress)
+    except RunInterrupted as interruption:
+        # A signal ends the benchmark: the runs that finished stay, marked incomplete.
+        finished = progress["finished"]
+        print(f"{interruption}; {len(finished)} run(s) had finished", file=sys.stderr)
+        if args.json:
+            details = {**progress["details"], "complete": False}
+            _write_json(
+                args.json, {**details, "interrupted_by": interruption.signal_name}, finished
+            )
+            print(f"partial results (complete: false): {args.json}", file=sys.stderr)
+        return interruption.exit_code
 
+
+def _benchmark(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, progress: dict[str, Any]
+) -> int:
     backgrounds, actor = FAMILIES[args.family]
     data: dict[str, Any] = {"synthetic_backgrounds": backgrounds, "synthetic_actor": actor}
     base = PretrainConfig(steps=args.steps, checkpoint_every=args.steps, device="auto", **data)
@@ -103,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     output = Path(args.output_dir)
     started = time.perf_counter()
-    finished: list[MethodRun] = []
-    details: dict[str, Any] = {"family": args.family, "config": base.resolved().to_dict()}
+    finished: list[MethodRun] = progress["finished"]
+    details: dict[str, Any] = progress["details"]
+    details.update(family=args.family, config=base.resolved().to_dict())
 
     def report(run: MethodRun) -> None:
         print(
@@ -124,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         splits=splits,
         progress=False,
         on_result=report,
+        overwrite=True,  # a benchmark replaces its previous runs
     )
     reached = validity[0].result.independent_probe.conflicting
     valid = reached >= args.validity_threshold
@@ -148,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         splits=splits,
         progress=False,
         on_result=report,
+        overwrite=True,  # a benchmark replaces its previous runs
     )
     table = format_results_table(runs_by_method(runs), metrics=TABLE_METRICS)
     print(table)

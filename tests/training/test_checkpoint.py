@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="is not a bgdebias checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
     (tmp_path / "garbage.pt").write_bytes(b"not a zip file")
-    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+    with pytest.raises(CheckpointError, match="is truncated or not a PyTorch checkpoint"):
         load_checkpoint(tmp_path / "garbage.pt")
     assert latest_checkpoint(tmp_path / "nowhere") is None
 
@@ -75,3 +76,79 @@ def test_checkpoints_from_before_temporal_padding_load_with_zero_padding(tmp_pat
     encoder, loaded = load_pretrained_encoder(tmp_path / "old.pt")
     assert loaded.temporal_padding == "zeros"
     assert not any(isinstance(m, ReplicateTimeConv3d) for m in encoder.modules())
+
+
+def _written_checkpoint(folder: Path) -> Path:
+    return save_checkpoint({"step": 3, "model": {"weight": torch.zeros(64, 64)}}, folder, 3)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("truncated", "is truncated or not a PyTorch checkpoint ("),
+        ("random", "is truncated or not a PyTorch checkpoint ("),
+        ("text", "is truncated or not a PyTorch checkpoint ("),
+        ("empty", "is empty (0 bytes)"),
+    ],
+)
+def test_damaged_files_give_a_checkpoint_error_naming_them(
+    tmp_path: Path, damage: str, message: str
+) -> None:
+    path = _written_checkpoint(tmp_path)
+    content = {
+        "truncated": path.read_bytes()[: path.stat().st_size // 2],
+        "random": torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(0))
+        .to(torch.uint8)
+        .numpy()
+        .tobytes(),
+        "text": b"hello, this is not a checkpoint\n",
+        "empty": b"",
+    }[damage]
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=re.escape(f"checkpoint {path} {message}")):
+        load_checkpoint(path)
+
+
+def test_a_folder_is_not_a_checkpoint(tmp_path: Path) -> None:
+    newest = _written_checkpoint(tmp_path)
+    with pytest.raises(
+        CheckpointError,
+        match=re.escape(
+            f"checkpoint {tmp_path} is a folder, not a checkpoint file; "
+            f"its newest checkpoint is {newest}"
+        ),
+    ):
+        load_checkpoint(tmp_path)
+
+
+def test_model_weights_are_stored_once_and_old_duplicates_still_load(tmp_path: Path) -> None:
+    """The recipe lists the query encoder once; checkpoints that list it twice still load."""
+    from bgdebias.training import PretrainConfig, build_recipe
+    from bgdebias.training.loading import load_pretrained_encoder
+
+    config = PretrainConfig(method="moco", size=32, hidden_dim=16, embed_dim=8, queue_size=8)
+    recipe = build_recipe(config.resolved())
+    weights = recipe.state_dict()
+    assert not [key for key in weights if key.startswith("_query_forward.")]
+    assert len([key for key in weights if key.startswith("query_encoder.")]) == len(
+        recipe.query_encoder.state_dict()
+    )
+    old = {
+        **weights,
+        **{f"_query_forward.{k}": v for k, v in recipe.query_encoder.state_dict().items()},
+    }
+    state = {"step": 1, "config": config.resolved().to_dict(), "model": old}
+    torch.save(state, tmp_path / "old.pt")
+    encoder, _ = load_pretrained_encoder(tmp_path / "old.pt")
+    for name, tensor in encoder.state_dict().items():
+        assert torch.equal(tensor, weights[f"query_encoder.{name}"]), name
+
+
+def test_rotation_deletes_only_older_steps(tmp_path: Path) -> None:
+    """Checkpoints of later steps (another run's) are never deleted by rotation."""
+    for step in (6, 8):
+        save_checkpoint({"step": step}, tmp_path, step, keep=2)
+    for step in (1, 2, 3):
+        save_checkpoint({"step": step}, tmp_path, step, keep=2)
+    names = [path.name for path in list_checkpoints(tmp_path)]
+    assert names == [f"checkpoint-0000000{step}.pt" for step in (2, 3, 6, 8)]

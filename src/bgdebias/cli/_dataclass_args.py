@@ -35,6 +35,8 @@ _HELP: dict[str, str] = {
     "root": "dataset folder (videos and annotation files); not needed for synthetic",
     "annotations": "folder of the split/annotation files (default: --root)",
     "fold": "official split number (UCF101/HMDB51: 1-3)",
+    "missing_files": "videos listed in the annotations but absent from --root: stop with an "
+    "error naming them (raise) or leave them out with a warning (skip)",
     "num_frames": "frames per clip [8 synthetic / 16 video]",
     "frame_stride": "temporal stride between sampled frames",
     "size": "crop size in pixels [64 synthetic / 112 video]",

@@ -17,6 +17,12 @@ DEMO_METRICS = (
     "independent_probe.contrasted",
 )
 
+#: Where an interrupted demo saves the methods that finished (``results.json`` is only
+#: written when every method finished).
+PARTIAL_RESULTS = "results-partial.json"
+#: The result files a demo writes in its output folder.
+RESULT_FILES = ("results.json", "results.txt", PARTIAL_RESULTS)
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -36,30 +42,59 @@ def register(commands: Any) -> None:
         "--output-dir", default="runs/demo", help="where runs, results and heat maps go"
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the runs and results of an earlier demo in --output-dir",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from bgdebias.evaluation import format_results_table, save_results
-    from bgdebias.experiments import run_bias_comparison, runs_by_method
+    from bgdebias.experiments import MethodRun, run_bias_comparison, runs_by_method
     from bgdebias.experiments.heatmaps import write_demo_heatmaps
-    from bgdebias.training import PretrainConfig
+    from bgdebias.training import PretrainConfig, RunInterrupted
+    from bgdebias.training.output_paths import check_writable_folder
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    output = Path(args.output_dir)
+    output = check_writable_folder(args.output_dir, name="--output-dir")
+    earlier = [output / name for name in RESULT_FILES if (output / name).exists()]
+    if earlier and not args.overwrite:
+        raise ValueError(
+            f"--output-dir {output} holds the results of an earlier demo "
+            f"({', '.join(path.name for path in earlier)}): choose another --output-dir or "
+            "replace them with --overwrite"
+        )
     base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=args.steps)
-    runs = run_bias_comparison(
-        ["moco", "full"],
-        seeds=[args.seed],
-        base=base,
-        output_dir=output,
-        progress=not args.no_progress,
-    )
+    methods = ["moco", "full"]
+    finished: list[MethodRun] = []
+
+    def report(run_: MethodRun) -> None:
+        finished.append(run_)
+        print(f"{run_.method}: trained and stress-tested ({run_.train_seconds:.0f} s)", flush=True)
+
+    print(f"pretraining {' and '.join(methods)}, {args.steps} steps each, in {output}", flush=True)
+    try:
+        runs = run_bias_comparison(
+            methods,
+            seeds=[args.seed],
+            base=base,
+            output_dir=output,
+            progress=not args.no_progress,
+            on_result=report,
+            overwrite=args.overwrite,
+        )
+    except RunInterrupted:
+        _remove(earlier)  # results of an earlier demo would pass for this one's
+        _save_partial(output, finished, methods)
+        raise
     grouped = runs_by_method(runs)
     table = format_results_table(grouped, metrics=DEMO_METRICS)
     print(table)
+    _remove(earlier)
     save_results({run.method: run.result for run in runs}, output / "results.json")
     (output / "results.txt").write_text(table + "\n")
     for run_ in runs:
@@ -67,3 +102,27 @@ def run(args: argparse.Namespace) -> int:
             written = write_demo_heatmaps(run_.checkpoint, output / "heatmaps" / run_.method)
             print(f"heat maps of {run_.method}: {written}")
     return 0
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _save_partial(output: Path, finished: list[Any], methods: list[str]) -> None:
+    """Print and save the methods that finished, marked incomplete (no results.json)."""
+    from bgdebias.evaluation import format_results_table, save_results
+    from bgdebias.experiments import runs_by_method
+
+    if not finished:
+        return
+    done = [run.method for run in finished]
+    missing = [method for method in methods if method not in done]
+    print(f"partial results (interrupted; not finished: {', '.join(missing)}):")
+    print(format_results_table(runs_by_method(finished), metrics=DEMO_METRICS))
+    partial = {
+        "complete": False,
+        "not_finished": missing,
+        "results": {run.method: run.result for run in finished},
+    }
+    print(f"partial results: {save_results(partial, output / PARTIAL_RESULTS)}")

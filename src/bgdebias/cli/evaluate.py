@@ -44,6 +44,13 @@ def register(commands: Any) -> None:
         "--annotations", help="folder of the split/annotation files (default: --root)"
     )
     parser.add_argument("--fold", type=int, default=1, help="official split (UCF101/HMDB51)")
+    parser.add_argument(
+        "--missing-files",
+        choices=("raise", "skip"),
+        default="raise",
+        help="videos listed in the annotations but absent from --root: stop with an error "
+        "naming them (raise) or leave them out with a warning (skip)",
+    )
     parser.add_argument("--clips", type=int, default=10, help="test clips per video")
     parser.add_argument("--batch-size", type=int, default=16, help="videos per batch")
     parser.add_argument("--epochs", type=int, default=10, help="fine-tuning epochs")
@@ -58,11 +65,15 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from bgdebias.evaluation import format_results_table, save_results
+    from bgdebias.training import RunInterrupted
     from bgdebias.training.loading import load_pretrained_encoder
+    from bgdebias.training.output_paths import check_writable_file
 
     for name in ("clips", "batch_size", "epochs", "k"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.output:
+        check_writable_file(args.output, name="--output")
     encoder, config = load_pretrained_encoder(args.checkpoint)
     dataset = args.dataset or config.dataset
     protocol = args.protocol or ("stress" if dataset == "synthetic" else "linear")
@@ -71,16 +82,21 @@ def run(args: argparse.Namespace) -> int:
         if args.device == "auto" and torch.cuda.is_available()
         else ("cpu" if args.device == "auto" else args.device)
     )
-    if protocol == "stress":
-        result: Any = _stress(encoder.backbone, config, dataset, args, device)
-    else:
+    if protocol != "stress":
         if dataset == "synthetic":
             raise ValueError(f"protocol {protocol!r} needs a video dataset (--dataset, --root)")
         if args.root is None:
             raise ValueError(f"--root is required for dataset {dataset!r}")
-        result = _video_protocol(
-            protocol, copy.deepcopy(encoder.backbone), config, dataset, args, device
-        )
+    print(f"evaluating {args.checkpoint}: protocol {protocol} on {dataset}", flush=True)
+    try:
+        if protocol == "stress":
+            result: Any = _stress(encoder.backbone, config, dataset, args, device)
+        else:
+            result = _video_protocol(
+                protocol, copy.deepcopy(encoder.backbone), config, dataset, args, device
+            )
+    except RunInterrupted as interruption:
+        raise RunInterrupted(interruption.signum, saved="no results were written") from None
     print(format_results_table({protocol: result}))
     if args.output:
         print(f"results: {save_results(result, Path(args.output))}")
@@ -131,6 +147,7 @@ def _video_protocol(
             annotations=args.annotations,
             fold=args.fold,
             transform=eval_clip_transform(config.size),
+            missing_files=args.missing_files,
         )
 
     train, test = split("train", 1), split("test", args.clips)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -35,6 +36,20 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bgdebias.training import RunInterrupted
+    from bgdebias.training.output_paths import check_writable_folder
+
+    check_writable_folder(args.output_dir, name="--output-dir")
+    try:
+        out = _write(args)
+    except RunInterrupted as interruption:
+        saved = f"the heat maps in {args.output_dir} are incomplete"
+        raise RunInterrupted(interruption.signum, saved=saved) from None
+    print(f"heat maps: {out}")
+    return 0
+
+
+def _write(args: argparse.Namespace) -> Path:
     import torch
 
     from bgdebias.data import UniformClipSampler, VideoReader, eval_clip_transform
@@ -47,9 +62,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"--num-videos must be >= 2 (the mixer needs a partner), got {args.num_videos}"
             )
-        out = write_demo_heatmaps(args.checkpoint, args.output_dir, num_videos=args.num_videos)
-        print(f"heat maps: {out}")
-        return 0
+        print(f"writing heat maps of {args.checkpoint} to {args.output_dir}", flush=True)
+        return write_demo_heatmaps(args.checkpoint, args.output_dir, num_videos=args.num_videos)
     if len(args.video) < 2:
         raise ValueError("give at least two --video files (the mixer needs a partner)")
     encoder, config = load_pretrained_encoder(args.checkpoint)
@@ -65,6 +79,5 @@ def run(args: argparse.Namespace) -> int:
         finally:
             reader.close()
         clips.append(resize(frames.permute(1, 0, 2, 3)))
-    out = write_heatmaps(encoder, config, torch.stack(clips), args.output_dir)
-    print(f"heat maps: {out}")
-    return 0
+    print(f"writing heat maps of {args.checkpoint} to {args.output_dir}", flush=True)
+    return write_heatmaps(encoder, config, torch.stack(clips), args.output_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from bgdebias.cli._dataclass_args import add_dataclass_options, overrides
@@ -31,6 +32,12 @@ def register(commands: Any) -> None:
         metavar="CHECKPOINT",
         help="continue from the newest checkpoint in --output-dir, or from CHECKPOINT",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start anew in an --output-dir that holds a run, deleting its config, log and "
+        "checkpoints (without it, such a folder is only continued with --resume)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_dataclass_options(parser, PretrainConfig)
     parser.set_defaults(run=run)
@@ -38,13 +45,29 @@ def register(commands: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     """File values first, then command-line options on top."""
-    values: dict[str, Any] = read_mapping(args.config) if args.config else {}
+    values: dict[str, Any] = _read_config_file(args.config) if args.config else {}
     values.update(overrides(args, PretrainConfig))
     return PretrainConfig.from_dict(values)
 
 
+def _read_config_file(path: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        return read_mapping(path)
+    except yaml.MarkedYAMLError as error:
+        where = f" (line {error.problem_mark.line + 1})" if error.problem_mark else ""
+        raise ValueError(f"cannot parse --config {path}: {error.problem}{where}") from error
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot parse --config {path}: {error}") from error
+
+
 def run(args: argparse.Namespace) -> int:
-    result = pretrain(config_from_args(args), resume=args.resume, progress=not args.no_progress)
-    state = "interrupted at" if result.interrupted else "finished"
-    print(f"{state} step {result.step}; checkpoint: {result.checkpoint}")
+    result = pretrain(
+        config_from_args(args),
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    )
+    print(f"finished step {result.step}; checkpoint: {result.checkpoint}")
     return 0

@@ -29,7 +29,9 @@ from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
 from bgdebias.training import METHODS, PretrainConfig, pretrain
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
+from bgdebias.training.interruption import stop_on_signals
 from bgdebias.training.loading import load_pretrained_encoder
+from bgdebias.training.run_folder import describe_run
 
 #: Reference encoders measured beside the pretraining methods.
 REFERENCES = ("random", "supervised_biased", "supervised_independent")
@@ -93,6 +95,7 @@ def run_bias_comparison(
     splits: StressSplits | None = None,
     progress: bool = True,
     on_result: Callable[[MethodRun], None] | None = None,
+    overwrite: bool = False,
 ) -> list[MethodRun]:
     """Train every method for every seed with the same budget, then stress-test it.
 
@@ -105,9 +108,16 @@ def run_bias_comparison(
         splits: Stress-test datasets (default :func:`make_stress_splits` matching ``base``).
         progress: Show progress bars.
         on_result: Called after each run (e.g. to print or save incrementally).
+        overwrite: Replace runs already in the run folders; without it, a run folder that
+            holds a run is refused before anything is trained.
 
     Returns:
         One :class:`MethodRun` per method and seed, in order.
+
+    Raises:
+        RunInterrupted: On SIGINT or SIGTERM: a pretraining run stops after its step with a
+            checkpoint, an evaluation at once; the runs finished before were passed to
+            ``on_result``, the interrupted one is not.
 
     Example:
         Two steps of plain MoCo against a random encoder, on tiny clips:
@@ -147,21 +157,28 @@ def run_bias_comparison(
             backgrounds=base.synthetic_backgrounds,
             actor=base.synthetic_actor,
         )
-    runs = []
-    for seed in seeds:
-        for method in methods:
-            config = dataclasses.replace(
-                base, seed=seed, output_dir=str(Path(output_dir) / f"{method}-seed{seed}")
+    folders = {(m, s): Path(output_dir) / f"{m}-seed{s}" for s in seeds for m in methods}
+    for (method, _), folder in folders.items():
+        held = describe_run(folder) if method in METHODS else None
+        if held is not None and not overwrite:  # every folder, before the first run trains
+            raise ValueError(
+                f"run folder {folder} already holds a run ({held}): choose another output "
+                "folder (--output-dir) or replace the runs (--overwrite)"
             )
-            run = _run_one(method, config, splits, progress)
-            runs.append(run)
-            if on_result is not None:
-                on_result(run)
+    runs = []
+    with stop_on_signals():
+        for seed in seeds:
+            for method in methods:
+                config = dataclasses.replace(base, seed=seed, output_dir=str(folders[method, seed]))
+                run = _run_one(method, config, splits, progress, overwrite)
+                runs.append(run)
+                if on_result is not None:
+                    on_result(run)
     return runs
 
 
 def _run_one(
-    method: str, config: PretrainConfig, splits: StressSplits, progress: bool
+    method: str, config: PretrainConfig, splits: StressSplits, progress: bool, overwrite: bool
 ) -> MethodRun:
     started = time.perf_counter()
     checkpoint = None
@@ -183,7 +200,11 @@ def _run_one(
         )
         backbone = train_supervised(data, config, num_classes=data.num_classes)
     else:
-        result = pretrain(dataclasses.replace(config, method=method), progress=progress)  # type: ignore[arg-type]
+        result = pretrain(
+            dataclasses.replace(config, method=method),  # type: ignore[arg-type]
+            overwrite=overwrite,
+            progress=progress,
+        )
         checkpoint = str(result.checkpoint)
         encoder, _ = load_pretrained_encoder(result.checkpoint)
         backbone = encoder.backbone

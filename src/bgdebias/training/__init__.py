@@ -8,8 +8,10 @@ from bgdebias.training.checkpoint import (
     save_checkpoint,
 )
 from bgdebias.training.config import METHODS, PretrainConfig, read_mapping
+from bgdebias.training.divergence import TrainingDivergedError
 from bgdebias.training.encoder import DebiasEncoder, EncodedClips
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
+from bgdebias.training.interruption import RunInterrupted
 from bgdebias.training.loop import PretrainResult, build_recipe, pretrain
 from bgdebias.training.recipe import DebiasedMoCo, freeze_random_frame
 
@@ -22,6 +24,8 @@ __all__ = [
     "FAMEMoCo",
     "PretrainConfig",
     "PretrainResult",
+    "RunInterrupted",
+    "TrainingDivergedError",
     "build_recipe",
     "fame_mixer",
     "freeze_random_frame",

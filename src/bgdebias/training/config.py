@@ -119,6 +119,7 @@ class PretrainConfig:
     root: str | None = None
     annotations: str | None = None
     fold: int = 1
+    missing_files: Literal["raise", "skip"] = "raise"
     num_frames: int | None = None
     frame_stride: int = 1
     size: int | None = None
@@ -169,6 +170,7 @@ class PretrainConfig:
         check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
         check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
+        check_choice(self.missing_files, "missing_files", ("raise", "skip"))
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("sgd", "adamw"))
         check_positive(self.temperature, "temperature")

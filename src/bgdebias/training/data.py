@@ -60,6 +60,7 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
         transform=transform,
         clip_dtype="uint8",
         on_error="skip",
+        missing_files=config.missing_files,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bgdebias.training.checkpoint import CheckpointError, load_checkpoint
+from bgdebias.training.checkpoint import CheckpointError, load_checkpoint, model_state
 from bgdebias.training.config import PretrainConfig
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.loop import build_recipe
@@ -31,6 +31,12 @@ def load_pretrained_encoder(
             f"{path} holds no valid pretraining configuration: {error}"
         ) from error
     recipe = build_recipe(config)
-    recipe.load_state_dict(state["model"])
+    try:
+        recipe.load_state_dict(model_state(state, path))
+    except RuntimeError as error:  # torch lists every key on lines of their own
+        first_line = str(error).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{path}: its weights do not fit the model of its configuration: {first_line}"
+        ) from error
     encoder = recipe.key_encoder if key_encoder else recipe.query_encoder
     return encoder.eval(), config

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import torch
@@ -23,30 +20,41 @@ from bgdebias.moco import cosine_momentum
 from bgdebias.models import replicate_temporal_padding, video_backbone
 from bgdebias.training.checkpoint import (
     CheckpointError,
+    ReadableCheckpoint,
     checkpoint_path,
-    latest_checkpoint,
     load_checkpoint,
+    model_state,
+    newest_readable_checkpoint,
+    remove_unfinished_writes,
     save_checkpoint,
+    set_aside_damaged,
 )
 from bgdebias.training.config import PretrainConfig, architecture_mismatch, require
 from bgdebias.training.data import build_pretrain_dataset, collate_videos
 from bgdebias.training.distributed import DistributedContext, init_distributed
+from bgdebias.training.divergence import NonFiniteWatch, check_finite_weights
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
+from bgdebias.training.interruption import RunInterrupted, deferred_signals
 from bgdebias.training.metrics_log import MetricsLog
+from bgdebias.training.output_paths import check_writable_folder
 from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
+from bgdebias.training.run_folder import check_run_folder, clear_run
 from bgdebias.training.views import view_augmentation
 
 
 @dataclass(frozen=True)
 class PretrainResult:
-    """What a finished (or interrupted) run left behind.
+    """What a finished run (or one stopped by ``stop_at_step``) left behind.
+
+    A run stopped by SIGINT/SIGTERM returns none: :func:`pretrain` raises
+    :class:`~bgdebias.training.RunInterrupted` after its checkpoint.
 
     Attributes:
         output_dir: The run folder (config, log, checkpoints).
         checkpoint: The last checkpoint written.
         step: Number of optimisation steps done.
-        interrupted: Whether a signal stopped the run before ``config.steps``.
+        interrupted: Whether ``stop_at_step`` stopped the run before ``config.steps``.
 
     Example:
         See :func:`pretrain`, which returns one.
@@ -196,31 +204,11 @@ class StepBatchSampler:
             yield shard[position * self.batch_size : (position + 1) * self.batch_size].tolist()
 
 
-class _StopRequest:
-    """Turns SIGINT/SIGTERM into a flag checked between steps."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopRequest:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
 def pretrain(
     config: PretrainConfig,
     *,
     resume: bool | str = False,
+    overwrite: bool = False,
     progress: bool = True,
     dataset: Dataset[Any] | None = None,
     stop_at_step: int | None = None,
@@ -229,8 +217,13 @@ def pretrain(
 
     Args:
         config: The run's configuration; ``None`` fields take their defaults.
-        resume: ``True`` continues from the newest checkpoint in ``config.output_dir``; a
-            path continues from that checkpoint. The architecture must match.
+        resume: ``True`` continues from the newest readable checkpoint in
+            ``config.output_dir``; a path continues from that checkpoint (into an empty
+            ``output_dir``, or its own folder if it is the newest there). The architecture
+            must match.
+        overwrite: Start a new run in an ``output_dir`` that holds one, deleting that run's
+            config, log and checkpoints once everything is checked. Without it (or
+            ``resume``) a folder holding a run is refused.
         progress: Show a progress bar (main process only).
         dataset: Use this dataset of videos instead of building one from ``config``.
         stop_at_step: Stop (with a checkpoint) after this step, as an interruption would:
@@ -239,6 +232,15 @@ def pretrain(
 
     Returns:
         A :class:`PretrainResult`.
+
+    Raises:
+        RunInterrupted: After SIGINT or SIGTERM: the run finishes its step, writes a
+            checkpoint, then raises (a second signal ends the process at once).
+        TrainingDivergedError: When the loss (checked at every log and checkpoint step) or a
+            weight or batch-norm statistic (checked before each checkpoint) is inf or NaN;
+            the checkpoints written before stay, none is written after.
+        ValueError: For an ``output_dir`` that cannot be written or that holds a run
+            (without ``resume`` or ``overwrite``), before anything is written.
 
     Example:
         A two-step run on tiny synthetic clips, then one more step resumed from its
@@ -265,9 +267,8 @@ def pretrain(
     context = init_distributed(device)
     if device.type == "cuda":
         device = torch.device("cuda", context.local_rank)
-    output_dir = Path(config.output_dir)
-    if context.is_main:
-        config.save(output_dir / "config.json")
+    output_dir = check_writable_folder(config.output_dir, name="`output_dir`")
+    check_run_folder(output_dir, resume=resume, overwrite=overwrite)
 
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
@@ -278,9 +279,10 @@ def pretrain(
     generator = torch.Generator().manual_seed(config.seed * 1000 + context.rank + 1)
     shuffle_generator = torch.Generator().manual_seed(config.seed + 7919)
     start_step = 0
-    if resume:
+    resumed = _resume_point(resume, output_dir) if resume else None
+    if resumed is not None:
         start_step = _restore(
-            resume, output_dir, config, recipe, optimizer, scheduler, generator, shuffle_generator
+            resumed, config, recipe, optimizer, scheduler, generator, shuffle_generator
         )
     if context.is_distributed and config.batchnorm == "sync":
         if device.type != "cuda":
@@ -309,8 +311,6 @@ def pretrain(
         pin_memory=device.type == "cuda",
         persistent_workers=False,
     )
-    log = MetricsLog(output_dir, enabled=context.is_main, resume=start_step > 0)
-    bar = _progress_bar(progress and context.is_main, start_step, config.steps)
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if config.amp and device.type == "cuda"
@@ -321,69 +321,95 @@ def pretrain(
     mix_raw = config.mix_colours == "raw" or config.method == "fame"
     shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
     step = start_step
-    last_checkpoint = latest_checkpoint(output_dir)
+    last_checkpoint = resumed.path if resumed is not None else None
+    watch = NonFiniteWatch(device, distributed=context.is_distributed)
+    lr = require(config.lr, "lr")
     recipe.train()
-    with _StopRequest() as stop:
-        started = time.perf_counter()
-        for batch in loader:
-            videos = batch.to(device, non_blocking=True)
-            if mix_raw:
-                query_view, key_view = augment.geometric(videos, generator)
-            else:
-                query_view, key_view = augment(videos, generator)
-            with autocast:
-                out = recipe(
-                    query_view,
-                    key_view,
-                    generator=generator,
-                    shuffle_generator=shuffle_generator if shuffle_keys else None,
-                    photometric=augment.photometric if mix_raw else None,
-                )
-            optimizer.zero_grad(set_to_none=True)
-            out.total.backward()
-            optimizer.step()
-            scheduler.step()
-            momentum = cosine_momentum(step, config.steps, base=base_momentum)
-            recipe.update_key_encoder(momentum)
-            step += 1
-            if step % config.log_every == 0 or step == config.steps:
-                elapsed = time.perf_counter() - started
-                row = {
-                    "step": step,
-                    "loss": out.total.item(),
-                    "static": out.static.item(),
-                    "wide": out.wide.item(),
-                    "micro": out.micro.item(),
-                    "lr": scheduler.get_last_lr()[0],
-                    "momentum": momentum,
-                    "clips_per_s": batch_size
-                    * context.world_size
-                    * (step - start_step)
-                    / max(elapsed, 1e-9),
-                }
-                log.write(row)
-                bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
-            bar.update(1)
-            if stop_at_step is not None and step >= stop_at_step:
-                stop.requested = True
-            if step % config.checkpoint_every == 0 or step == config.steps or stop.requested:
-                last_checkpoint = _save(
-                    output_dir,
-                    config,
-                    step,
-                    recipe,
-                    optimizer,
-                    scheduler,
-                    generator,
-                    shuffle_generator,
-                    context,
-                )
-            if stop.requested:
-                break
-    bar.close()
-    log.close()
-    if last_checkpoint is None:
-        raise CheckpointError(f"no checkpoint was written to {output_dir}")
+    if context.is_distributed:  # every process has checked the folder before it changes
+        torch.distributed.barrier()
+    # From the first write on, a signal stops the run with a checkpoint.
+    with deferred_signals() as stop:
+        if context.is_main:
+            if overwrite:
+                clear_run(output_dir)
+            remove_unfinished_writes(output_dir)  # torn by a killed run
+            if resumed is not None:
+                set_aside_damaged(resumed.skipped)
+            config.save(output_dir / "config.json")
+        log = MetricsLog(output_dir, enabled=context.is_main, start_step=start_step)
+        bar = _progress_bar(progress and context.is_main, start_step, config.steps)
+        try:
+            started = time.perf_counter()
+            for batch in loader:
+                videos = batch.to(device, non_blocking=True)
+                if mix_raw:
+                    query_view, key_view = augment.geometric(videos, generator)
+                else:
+                    query_view, key_view = augment(videos, generator)
+                with autocast:
+                    out = recipe(
+                        query_view,
+                        key_view,
+                        generator=generator,
+                        shuffle_generator=shuffle_generator if shuffle_keys else None,
+                        photometric=augment.photometric if mix_raw else None,
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                out.total.backward()
+                optimizer.step()
+                scheduler.step()
+                momentum = cosine_momentum(step, config.steps, base=base_momentum)
+                recipe.update_key_encoder(momentum)
+                step += 1
+                watch.observe(out.total, step)
+                if step % config.log_every == 0 or step == config.steps:
+                    elapsed = time.perf_counter() - started
+                    row = {
+                        "step": step,
+                        "loss": out.total.item(),
+                        "static": out.static.item(),
+                        "wide": out.wide.item(),
+                        "micro": out.micro.item(),
+                        "lr": scheduler.get_last_lr()[0],
+                        "momentum": momentum,
+                        "clips_per_s": batch_size
+                        * context.world_size
+                        * (step - start_step)
+                        / max(elapsed, 1e-9),
+                    }
+                    log.write(row)
+                    bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
+                    watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
+                bar.update(1)
+                stopping = stop.requested or (stop_at_step is not None and step >= stop_at_step)
+                if step % config.checkpoint_every == 0 or step == config.steps or stopping:
+                    # A diverged run keeps its last good checkpoint: nothing later is written.
+                    watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
+                    check_finite_weights(recipe, step=step, checkpoint=last_checkpoint, lr=lr)
+                    last_checkpoint = _save(
+                        output_dir,
+                        config,
+                        step,
+                        recipe,
+                        optimizer,
+                        scheduler,
+                        generator,
+                        shuffle_generator,
+                        context,
+                    )
+                if stopping:
+                    break
+        finally:
+            bar.close()
+            log.close()
+        if last_checkpoint is None:
+            raise CheckpointError(f"no checkpoint was written to {output_dir}")
+        if stop.signum is not None:
+            raise RunInterrupted(
+                stop.signum,
+                saved=f"stopped at step {step} of {config.steps}; checkpoint: {last_checkpoint} "
+                "(continue with --resume)",
+            )
     return PretrainResult(output_dir, last_checkpoint, step, interrupted=step < config.steps)
 
 
@@ -424,9 +450,31 @@ def _save(
     return path
 
 
+#: What a checkpoint needs besides the weights to continue a run exactly.
+_RESUME_ENTRIES = (
+    "config",
+    "optimizer",
+    "scheduler",
+    "generator",
+    "shuffle_generator",
+    "torch_rng",
+)
+
+
+def _resume_point(resume: bool | str, output_dir: Path) -> ReadableCheckpoint:
+    if resume is True:
+        found = newest_readable_checkpoint(output_dir)
+        if found is None:
+            raise CheckpointError(
+                f"--resume: no checkpoint found in {output_dir} (start it anew with --overwrite)"
+            )
+        return found
+    path = Path(str(resume))
+    return ReadableCheckpoint(path, load_checkpoint(path), skipped=())
+
+
 def _restore(
-    resume: bool | str,
-    output_dir: Path,
+    resumed: ReadableCheckpoint,
     config: PretrainConfig,
     recipe: DebiasedMoCo,
     optimizer: torch.optim.Optimizer,
@@ -434,16 +482,16 @@ def _restore(
     generator: torch.Generator,
     shuffle_generator: torch.Generator,
 ) -> int:
-    path = latest_checkpoint(output_dir) if resume is True else Path(str(resume))
-    if path is None:
-        raise CheckpointError(f"--resume: no checkpoint found in {output_dir}")
-    state = load_checkpoint(path)
+    path, state = resumed.path, resumed.state
+    missing = [key for key in _RESUME_ENTRIES if key not in state]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} cannot resume a run: it has no {missing} entries")
     mismatches = architecture_mismatch(state["config"], config)
     if mismatches:
         raise CheckpointError(
             f"checkpoint {path} was made with another configuration: " + "; ".join(mismatches)
         )
-    recipe.load_state_dict(state["model"])
+    recipe.load_state_dict(model_state(state, path))
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     generator.set_state(state["generator"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+import os
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -13,10 +15,27 @@ class MetricsLog:
     Args:
         output_dir: The run folder.
         enabled: Write anything at all (only the main process of a distributed run does).
-        resume: Append to an existing log instead of starting a new one.
+        start_step: The step the run starts from. A resumed run (``start_step > 0``) keeps
+            the rows of an existing log up to that step, drops the later ones (written
+            after the checkpoint it resumes from, by a run that was then killed), and
+            appends; a new run starts a new log.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     first = MetricsLog(Path(folder))
+        ...     for step in (1, 2, 3):  # the run is killed after step 3, its checkpoint is step 2
+        ...         first.write({"step": step, "loss": 1.0 / step})
+        ...     first.close()
+        ...     resumed = MetricsLog(Path(folder), start_step=2)
+        ...     resumed.write({"step": 3, "loss": 0.3})
+        ...     resumed.close()
+        ...     [row["step"] for row in read_log(Path(folder) / "log.csv")]
+        [1.0, 2.0, 3.0]
     """
 
-    def __init__(self, output_dir: Path, *, enabled: bool = True, resume: bool = False) -> None:
+    def __init__(self, output_dir: Path, *, enabled: bool = True, start_step: int = 0) -> None:
         self.enabled = enabled
         self.path = output_dir / "log.csv"
         self._file: TextIO | None = None
@@ -25,7 +44,9 @@ class MetricsLog:
         if not enabled:
             return
         output_dir.mkdir(parents=True, exist_ok=True)
-        self._append = resume and self.path.exists()
+        self._append = start_step > 0 and self.path.exists()
+        if self._append:
+            _truncate_log(self.path, start_step)
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -63,3 +84,23 @@ def read_log(path: Path) -> list[dict[str, float]]:
     """Read a ``log.csv`` back as a list of rows."""
     with open(path, newline="") as handle:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _truncate_log(path: Path, last_step: int) -> None:
+    """Keep the header and the rows up to ``last_step`` (atomically)."""
+    with open(path, newline="") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if _row_step(line) <= last_step]
+    if len(kept) == len(lines):
+        return
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("".join(kept))
+    os.replace(temporary, path)
+
+
+def _row_step(line: str) -> float:
+    first = line.split(",", 1)[0].strip()
+    try:
+        return float(first)
+    except ValueError:
+        return math.inf  # a row cut short by a kill: drop it

@@ -122,7 +122,10 @@ class DebiasedMoCo(nn.Module):
         embed_dim = encoder.head.out_dim
         self.queue = MemoryQueue(embed_dim, queue_size)
         self.micro_queue = MemoryQueue(embed_dim, queue_size) if encoder.micro_head else None
-        self._query_forward: nn.Module = encoder
+        # An alias of `query_encoder` (or of its DDP wrapper), not a second submodule: as a
+        # submodule it would list every query-encoder weight twice in `state_dict()`.
+        self._query_forward: nn.Module
+        object.__setattr__(self, "_query_forward", encoder)
 
     def wrap_query_encoder(self, wrapper: nn.Module) -> None:
         """Route query forwards through ``wrapper`` (e.g. DistributedDataParallel)."""
