@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"protocol {protocol!r} needs a video dataset (--dataset, --root)")
         if args.root is None:
             raise ValueError(f"--root is required for dataset {dataset!r}")
-    print(f"evaluating {args.checkpoint}: protocol {protocol} on {dataset}", flush=True)
     try:
+        print(f"evaluating {args.checkpoint}: protocol {protocol} on {dataset}", flush=True)
         if protocol == "stress":
             result: Any = _stress(encoder.backbone, config, dataset, args, device)
         else:
