@@ -77,7 +77,9 @@ class FAMEMoCo(DebiasedMoCo):
         temperature: float = 0.1,
         queue_size: int,
     ) -> None:
-        loss = DualBackgroundLoss(temperature=temperature, w_wide=0.0, w_micro=0.0)
+        loss = DualBackgroundLoss(
+            temperature=temperature, w_wide=0.0, w_micro=0.0, check_finite=False
+        )
         super().__init__(encoder, mixer=mixer, loss=loss, queue_size=queue_size, hard_negatives=())
 
     def forward(
@@ -120,6 +122,7 @@ class FAMEMoCo(DebiasedMoCo):
             key_other,
             self.queue.negatives,
             temperature=temperature,
+            check_finite=False,
         )
         self.queue.enqueue(key_other)
         plain_term = info_nce(
@@ -127,6 +130,7 @@ class FAMEMoCo(DebiasedMoCo):
             key_merged,
             self.queue.negatives,
             temperature=temperature,
+            check_finite=False,
         )
         self.queue.enqueue(key_merged)
         total = 0.5 * (merged_term + plain_term)

@@ -118,6 +118,9 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
         w_wide=config.w_wide if use_mixer else 0.0,
         w_micro=config.w_micro if micro else 0.0,
         hard_negatives_in_static=config.static_hard_negatives,
+        # The loop checks the loss itself (training/divergence.py) without a host sync per
+        # step, and names the step and the last good checkpoint.
+        check_finite=False,
     )
     mixer = None
     if use_mixer:
