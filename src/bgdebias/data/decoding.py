@@ -236,7 +236,7 @@ class VideoReader:
 
     With ``backend="auto"``, a file that torchcodec cannot open, or whose frames it fails to
     decode, is read with PyAV when PyAV can (once per file, a warning says so); then
-    :attr:`backend` and :attr:`metadata` are PyAV's.
+    ``backend`` and ``metadata`` are PyAV's.
 
     Args:
         path: Video file (``.mp4``, ``.avi``, ``.webm``, ... anything FFmpeg reads).
