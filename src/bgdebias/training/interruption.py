@@ -113,6 +113,10 @@ def stop_on_signals() -> Iterator[None]:
     _STATE.depth += 1
     try:
         yield
+        if _STATE.signum is not None:
+            # The handler's exception was swallowed (Python ignores exceptions raised in
+            # some callbacks, e.g. an import lock's): the work must still not count as done.
+            raise RunInterrupted(_STATE.signum)
     finally:
         _STATE.depth -= 1
         if _STATE.depth == 0:
