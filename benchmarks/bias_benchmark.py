@@ -15,7 +15,9 @@ the benchmark stops (``--force`` runs it anyway and marks the table invalid).
 
 Families: ``procedural`` (procedural textures, the white disc), ``photo`` (crops of real
 photographs that scikit-image bundles, and a disc with its own random texture per video,
-moving with it) and ``photo_disc`` (the photographs and the white disc).
+moving with it), ``photo_disc`` (the photographs and the white disc) and ``photo_colour``
+(the photographs and a disc of one random bright colour per video, so that the actor's
+look identifies the video but not its class).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "procedural": ("procedural", "disc"),
     "photo": ("photo", "textured"),
     "photo_disc": ("photo", "disc"),
+    "photo_colour": ("photo", "colour"),
 }
 
 #: Methods run by default: every ablation on the first family, the baselines and the full
@@ -46,6 +49,7 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     "procedural": ("moco", "fame", "semi_negative", "merge_micro", "full"),
     "photo": ("moco", "fame", "full"),
     "photo_disc": ("moco", "fame", "full"),
+    "photo_colour": ("moco", "fame", "full"),
 }
 
 TABLE_METRICS = (

@@ -268,3 +268,19 @@ def test_background_and_actor_choices_are_checked() -> None:
         MovingSpriteDataset(backgrounds="film")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=re.escape("`actor` must be one of")):
         MovingSpriteDataset(actor="person")  # type: ignore[arg-type]
+
+
+def test_coloured_actor_has_one_bright_colour_of_its_own_per_video() -> None:
+    coloured = MovingSpriteDataset(split="aligned", length=4, size=32, actor="colour")
+    plain = MovingSpriteDataset(split="aligned", length=4, size=32)
+    colours = []
+    for index in (1, 2):
+        video = coloured.render(index)
+        assert torch.equal(video.sprite_mask, plain.render(index).sprite_mask)  # same path
+        body = video.clip[:, 0][:, plain.render(index).sprite_mask[0]]
+        # The rim stays dark; the body is one colour whose largest channel is >= 0.85.
+        bright = body[:, body.max(0).values >= 0.5]
+        assert bright.shape[1] > 0 and torch.equal(bright, bright[:, :1].expand_as(bright))
+        assert float(bright[:, 0].max()) >= 0.85
+        colours.append(bright[:, 0])
+    assert not torch.equal(colours[0], colours[1])  # each video has its own colour

@@ -29,7 +29,10 @@ _HELP: dict[str, str] = {
     "backwards (reversed: motion reversed; measured worse) or all three",
     "static_hard_negatives": "give the appearance term the hard negatives too",
     "synthetic_backgrounds": "synthetic backgrounds: procedural textures or photographs",
-    "synthetic_actor": "synthetic actor: a plain disc or a disc with its own moving texture",
+    "synthetic_actor": (
+        "synthetic actor: the white disc, a disc with its own moving texture, or a disc of "
+        "its own colour"
+    ),
     "temporal_padding": "small3d: pad time by repeating frames (replicate) or with zeros",
     "dataset": "training data",
     "root": "dataset folder (videos and annotation files); not needed for synthetic",

@@ -98,7 +98,7 @@ def make_stress_splits(
         seed: Dataset seed.
         backgrounds: ``"procedural"`` or ``"photo"`` (see
             :class:`~bgdebias.data.synthetic.MovingSpriteDataset`).
-        actor: ``"disc"`` or ``"textured"``.
+        actor: ``"disc"``, ``"textured"`` or ``"colour"``.
         train_clip_sampler: Clip sampler of the training splits (whole videos when ``None``).
         test_clip_sampler: Clip sampler of the test splits, e.g. a
             :class:`~bgdebias.data.sampling.UniformClipSampler` with several clips.

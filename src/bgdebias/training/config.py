@@ -126,7 +126,7 @@ class PretrainConfig:
     synthetic_videos: int = 2048
     synthetic_bias: float = 0.9
     synthetic_backgrounds: Literal["procedural", "photo"] = "procedural"
-    synthetic_actor: Literal["disc", "textured"] = "disc"
+    synthetic_actor: Literal["disc", "textured", "colour"] = "disc"
     num_workers: int = 0
     jitter_p: float = 0.8
     flip_p: float | None = None
@@ -168,7 +168,7 @@ class PretrainConfig:
             self.hard_negative, "hard_negative", ("background", "frozen", "both", "reversed", "all")
         )
         check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
-        check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured"))
+        check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured", "colour"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
         check_choice(self.missing_files, "missing_files", ("raise", "skip"))
         if self.optimizer is not None:

@@ -17,7 +17,7 @@ from bgdebias.data.synthetic.photos import (
     photo_folder,
     render_photo_background,
 )
-from bgdebias.data.synthetic.sprite import actor_texture, render_sprite
+from bgdebias.data.synthetic.sprite import actor_colour, actor_texture, render_sprite
 
 __all__ = [
     "BACKGROUND_FAMILIES",
@@ -29,6 +29,7 @@ __all__ = [
     "MovingSpriteVideo",
     "SyntheticSplit",
     "Trajectory",
+    "actor_colour",
     "actor_texture",
     "export_ucf101_layout",
     "load_photo",

@@ -43,11 +43,12 @@ from bgdebias.data.sampling import ClipSampler
 from bgdebias.data.synthetic.backgrounds import BACKGROUND_FAMILIES, render_background
 from bgdebias.data.synthetic.motions import MOTION_CLASSES, Trajectory, sprite_trajectory
 from bgdebias.data.synthetic.photos import PHOTO_FAMILIES, render_photo_background
-from bgdebias.data.synthetic.sprite import actor_texture, render_sprite
+from bgdebias.data.synthetic.sprite import actor_colour, actor_texture, render_sprite
 
 SyntheticSplit = Literal["train", "aligned", "conflicting", "independent", "static"]
 BackgroundKind = Literal["procedural", "photo"]
-ActorKind = Literal["disc", "textured"]
+ActorKind = Literal["disc", "textured", "colour"]
+ACTOR_KINDS: tuple[str, ...] = ("disc", "textured", "colour")
 
 SYNTHETIC_SPLITS: tuple[str, ...] = ("train", "aligned", "conflicting", "independent", "static")
 
@@ -158,7 +159,8 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
             (:func:`~bgdebias.data.synthetic.render_photo_background`; needs scikit-image).
         actor: ``"disc"`` (the white disc, default) or ``"textured"``: a disc with its own
             random texture per video, moving with it
-            (:func:`~bgdebias.data.synthetic.actor_texture`).
+            (:func:`~bgdebias.data.synthetic.actor_texture`), or ``"colour"``: a disc of one
+            random bright colour per video (:func:`~bgdebias.data.synthetic.actor_colour`).
         clip_sampler: Optional :class:`~bgdebias.data.sampling.ClipSampler` applied to each
             video; it draws from the global generator, so clips vary between epochs.
         transform: Optional callable applied to the clip tensor (e.g.
@@ -193,7 +195,7 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         self.backgrounds: BackgroundKind = check_choice(  # type: ignore[assignment]
             backgrounds, "backgrounds", ("procedural", "photo")
         )
-        self.actor: ActorKind = check_choice(actor, "actor", ("disc", "textured"))  # type: ignore[assignment]
+        self.actor: ActorKind = check_choice(actor, "actor", ACTOR_KINDS)  # type: ignore[assignment]
         self.split: SyntheticSplit = split
         self.length = check_int(length, "length", minimum=1)
         self.num_classes = check_int(num_classes, "num_classes", minimum=2)
@@ -271,9 +273,10 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         else:
             background = render_background(family, size=self.size, generator=generator)
         texture = None
-        if self.actor == "textured":
+        if self.actor != "disc":
             side = 2 * math.ceil(float(trajectory.radius.max())) + 2
-            texture = actor_texture(side, generator=generator)
+            paint = actor_texture if self.actor == "textured" else actor_colour
+            texture = paint(side, generator=generator)
         if self.split == "static":
             trajectory = Trajectory(
                 centre=trajectory.centre[frozen].expand(self.num_frames, 2).clone(),

@@ -6,7 +6,8 @@ distribution is the same in every class (see :mod:`bgdebias.data.synthetic.motio
 nothing but its motion identifies a video's class. A textured sprite
 (:func:`actor_texture`) carries a pattern of its own, drawn per video and moving with it:
 its look then identifies the video (as an actor's clothes do in real footage) but still
-not the class.
+not the class; a coloured sprite (:func:`actor_colour`) does the same with one plain
+colour per video.
 """
 
 from __future__ import annotations
@@ -58,6 +59,33 @@ def actor_texture(side: int, *, generator: torch.Generator) -> Tensor:
     )
 
 
+def actor_colour(side: int, *, generator: torch.Generator) -> Tensor:
+    """A plain random colour for one video's sprite, as a uniform texture.
+
+    Hue and saturation uniform in [0, 1], value (brightness) in [0.85, 1]: a bright colour
+    of any hue, from white to fully saturated, so that the sprite's look identifies the
+    video but not its class.
+
+    Args:
+        side: Side of the square texture in pixels (at least the sprite's diameter).
+        generator: Random source of this video.
+
+    Returns:
+        The texture, one colour everywhere. Shape: ``(3, side, side)``, float32.
+
+    Example:
+        >>> import torch
+        >>> texture = actor_colour(12, generator=torch.Generator().manual_seed(0))
+        >>> texture.shape, bool((texture == texture[:, :1, :1]).all())  # one colour
+        (torch.Size([3, 12, 12]), True)
+        >>> bool(texture.max() >= 0.85)  # bright: its largest channel is its HSV value
+        True
+    """
+    hue, saturation, value = torch.rand(3, generator=generator).tolist()
+    colour = colorsys.hsv_to_rgb(hue, saturation, 0.85 + 0.15 * value)
+    return torch.tensor(colour, dtype=torch.float32).view(3, 1, 1).expand(3, side, side).clone()
+
+
 def render_sprite(
     background: Tensor, trajectory: Trajectory, *, texture: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
@@ -66,8 +94,9 @@ def render_sprite(
     Args:
         background: RGB background. Shape: ``(3, H, W)`` with ``H == W``.
         trajectory: Centre and radius per frame.
-        texture: The sprite's own texture (:func:`actor_texture`), ``(3, P, P)`` centred on
-            the sprite and moving with it; ``None`` paints the white disc.
+        texture: The sprite's own texture (:func:`actor_texture` or :func:`actor_colour`),
+            ``(3, P, P)`` centred on the sprite and moving with it; ``None`` paints the
+            white disc.
 
     Returns:
         ``(clip, mask)``: the frames and the pixels the sprite covers.
