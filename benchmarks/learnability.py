@@ -17,6 +17,11 @@ Run from the repository root::
 
     python benchmarks/learnability.py                    # 300 steps, seeds 0 1 2
     python benchmarks/learnability.py --seeds 0 --steps 100 --eval-every 50   # smoke run
+    python benchmarks/learnability.py --backgrounds photo --actor colour --seeds 0
+
+``--backgrounds`` and ``--actor`` choose the benchmark family's data (see
+:class:`~bgdebias.data.synthetic.MovingSpriteDataset`), so a new family can be checked for
+learnability before any self-supervised method runs on it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ def _test_clips(config: PretrainConfig, test_length: int) -> dict[str, tuple[Ten
         num_frames=require(config.num_frames, "num_frames"),
         size=require(config.size, "size"),
         test_length=test_length,
+        backgrounds=config.synthetic_backgrounds,
+        actor=config.synthetic_actor,
     )
     normalize = NormalizeClip()
     clips = {}
@@ -93,6 +100,8 @@ def run(
         size=require(config.size, "size"),
         train_length=train_videos,
         test_length=test_length,
+        backgrounds=config.synthetic_backgrounds,
+        actor=config.synthetic_actor,
     ).independent_train
     generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
     order = torch.Generator().manual_seed(config.seed)
@@ -120,7 +129,7 @@ def run(
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -132,7 +141,13 @@ def main() -> None:
     parser.add_argument("--flip-p", type=float, default=None, help="default: the config's")
     parser.add_argument("--min-crop-scale", type=float, default=None, help="default: the config's")
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--backgrounds", choices=("procedural", "photo"), default="procedural", help="scenes"
+    )
+    parser.add_argument(
+        "--actor", choices=("disc", "textured", "colour"), default="disc", help="actor"
+    )
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = PretrainConfig(
         steps=args.steps,
@@ -140,13 +155,15 @@ def main() -> None:
         warmup_steps=args.warmup_steps,
         flip_p=args.flip_p,
         min_crop_scale=args.min_crop_scale,
+        synthetic_backgrounds=args.backgrounds,
+        synthetic_actor=args.actor,
     ).resolved()
     print(
         f"backbone={config.backbone} lr={config.lr} warmup_steps={config.warmup_steps} "
         f"flip_p={config.flip_p} min_crop_scale={config.min_crop_scale} "
         f"batch_size={config.batch_size} steps={config.steps} clips={config.num_frames}x"
         f"{config.size}x{config.size} train_videos={args.train_videos} "
-        f"test_videos={args.test_videos}",
+        f"test_videos={args.test_videos} backgrounds={args.backgrounds} actor={args.actor}",
         flush=True,
     )
     test_clips = _test_clips(config, args.test_videos)
