@@ -21,6 +21,17 @@ def test_synthetic_defaults_are_cpu_sized_and_video_defaults_follow_the_field() 
     assert PretrainConfig(lr=0.5).resolved().lr == 0.5
 
 
+def test_appearance_weight_is_halved_beside_the_debiasing_terms_only() -> None:
+    weights = {m: PretrainConfig(method=m).resolved().w_static for m in ("moco", "merge", "full")}
+    assert weights == {"moco": 1.0, "merge": 0.5, "full": 0.5}
+    assert PretrainConfig(method="full", w_static=1.0).resolved().w_static == 1.0
+    assert PretrainConfig(method="moco", w_static=0.25).resolved().w_static == 0.25
+    with pytest.raises(
+        ValueError, match=re.escape("`w_static` must be a finite number >= 0, got -1.0")
+    ):
+        PretrainConfig(w_static=-1.0)
+
+
 def test_method_parts() -> None:
     assert PretrainConfig(method="moco").parts == (False, False, False, False)
     assert PretrainConfig(method="merge").parts == (True, False, False, False)

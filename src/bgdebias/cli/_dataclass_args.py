@@ -13,7 +13,7 @@ _HELP: dict[str, str] = {
     "merge (mixed positive only), "
     "semi_negative (+ background hard negative), semi_negative_micro / full (+ micro term)",
     "temperature": "InfoNCE temperature",
-    "w_static": "weight of the appearance term (query vs. key view)",
+    "w_static": "weight of the appearance term (query vs. key view) [0.5; plain MoCo 1]",
     "w_wide": "weight of the wide-bias term (query vs. mixed clip, background negative)",
     "w_micro": "weight of the micro-bias term on saliency-pooled embeddings",
     "mask_mode": "decoupler mask: one per clip or one per frame",

@@ -114,7 +114,7 @@ def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
         )
     loss = DualBackgroundLoss(
         temperature=config.temperature,
-        w_static=config.w_static,
+        w_static=require(config.w_static, "w_static"),
         w_wide=config.w_wide if use_mixer else 0.0,
         w_micro=config.w_micro if micro else 0.0,
         hard_negatives_in_static=config.static_hard_negatives,
