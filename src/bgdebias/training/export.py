@@ -238,7 +238,7 @@ def _check_outputs(source: Path, target: Path, metadata_path: Path, *, overwrite
     if target.resolve() == source.resolve():
         raise ValueError(f"`output` {target} is the checkpoint itself; give another file name")
     for path in (target, metadata_path):
-        check_writable_file(path, name="`output`")
+        check_writable_file(path, name="`output`", example="backbone.pt")
     existing = [str(path) for path in (target, metadata_path) if path.exists()]
     if existing and not overwrite:
         raise ValueError(
