@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torchvision.models import video as tv_video
 
+from bgdebias.data import KINETICS_MEAN
 from bgdebias.models import Small3DCNN, replicate_temporal_padding, video_backbone
 from bgdebias.training import (
     CheckpointError,
@@ -60,6 +61,8 @@ def test_a_pretrained_small3d_round_trips_bit_for_bit(
     assert metadata["backbone"] == "small3d" and metadata["step"] == 2
     assert metadata["encoder"] == "query" and metadata["head"] is None
     assert metadata["model_options"] == exported.model_options
+    assert metadata["input"]["num_frames"] == 8 and metadata["input"]["size"] == 32
+    assert metadata["input"]["mean"] == list(KINETICS_MEAN)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
         "backbone.pt",
         "backbone.pt.json",

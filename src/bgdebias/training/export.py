@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from torchvision.models import video as tv_video
 
 from bgdebias._version import __version__
+from bgdebias.data.transforms import KINETICS_MEAN, KINETICS_STD
 from bgdebias.models.small3d import Small3DCNN
 from bgdebias.training.checkpoint import CheckpointError, load_checkpoint, model_state
 from bgdebias.training.loading import checkpoint_config
@@ -58,6 +59,11 @@ class ExportedBackbone:
         excluded_keys: The keys of that classifier, which the export does not hold.
         model_options: Keyword arguments of :class:`~bgdebias.models.Small3DCNN` for
             ``small3d`` (empty for torchvision models: ``weights=None`` is all they need).
+        num_frames: Frames per clip in training (``T``).
+        size: Crop size in training (``H = W``). Training clips were ``(B, 3, T, H, W)``
+            with values in [0, 1] normalised with the Kinetics mean and standard
+            deviation (:data:`~bgdebias.data.KINETICS_MEAN`, ``KINETICS_STD``), as
+            torchvision's video models expect.
 
     Example:
         See :func:`export_backbone`.
@@ -74,6 +80,8 @@ class ExportedBackbone:
     head: str | None
     excluded_keys: tuple[str, ...]
     model_options: Mapping[str, Any] = field(default_factory=dict)
+    num_frames: int | None = None
+    size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the content of :attr:`metadata_path`)."""
@@ -90,6 +98,13 @@ class ExportedBackbone:
             "head": self.head,
             "excluded_keys": list(self.excluded_keys),
             "model_options": dict(self.model_options),
+            "input": {
+                "layout": "(B, 3, T, H, W), values in [0, 1], then normalised",
+                "num_frames": self.num_frames,
+                "size": self.size,
+                "mean": list(KINETICS_MEAN),
+                "std": list(KINETICS_STD),
+            },
         }
 
 
@@ -227,6 +242,8 @@ def export_backbone(
         head=head,
         excluded_keys=excluded,
         model_options=options,
+        num_frames=config.num_frames,
+        size=config.size,
     )
     _write_atomically(target, lambda handle: torch.save(model.state_dict(), handle))
     text = json.dumps(exported.to_dict(), indent=2) + "\n"
