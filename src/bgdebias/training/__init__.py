@@ -10,6 +10,7 @@ from bgdebias.training.checkpoint import (
 from bgdebias.training.config import METHODS, PretrainConfig, read_mapping
 from bgdebias.training.divergence import TrainingDivergedError
 from bgdebias.training.encoder import DebiasEncoder, EncodedClips
+from bgdebias.training.export import ExportedBackbone, export_backbone
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.interruption import RunInterrupted
 from bgdebias.training.loop import PretrainResult, build_recipe, pretrain
@@ -21,12 +22,14 @@ __all__ = [
     "DebiasEncoder",
     "DebiasedMoCo",
     "EncodedClips",
+    "ExportedBackbone",
     "FAMEMoCo",
     "PretrainConfig",
     "PretrainResult",
     "RunInterrupted",
     "TrainingDivergedError",
     "build_recipe",
+    "export_backbone",
     "fame_mixer",
     "freeze_random_frame",
     "latest_checkpoint",
