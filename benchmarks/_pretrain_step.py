@@ -21,7 +21,6 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from bgdebias.losses import DualBackgroundLossOutput
 from bgdebias.moco import cosine_momentum
 from bgdebias.training import DebiasedMoCo, PretrainConfig, build_recipe
 from bgdebias.training.config import require
@@ -127,7 +126,7 @@ class PretrainStep:
         else:
             query_view, key_view = self.augment(videos, self.generator)
         with self._autocast():
-            out: DualBackgroundLossOutput = self.recipe(
+            out = self.recipe(
                 query_view,
                 key_view,
                 generator=self.generator,
@@ -141,7 +140,8 @@ class PretrainStep:
         )
         self.recipe.update_key_encoder(momentum)
         self.steps_done += 1
-        return out.total.detach()
+        loss: Tensor = out.total.detach()
+        return loss
 
     def _autocast(self) -> AbstractContextManager[Any]:
         if self.config.amp and self.device.type == "cuda":
@@ -203,16 +203,33 @@ def loader_over(
     )
 
 
-def in_memory_batch(config: PretrainConfig, *, pin_memory: bool, seed: int = 0) -> Tensor:
-    """Random videos of the shape the pretraining loader yields, ready in host memory.
+def batch_shape(config: PretrainConfig) -> tuple[int, int, int, int, int]:
+    """Shape of the pretraining loader's batches: ``(B, 3, 2T, S', S')``.
 
-    Shape:
-        ``(B, 3, 2T, S', S')`` with ``S' = round(8 / 7 * size)``, as
-        :func:`~bgdebias.training.data.build_pretrain_dataset` crops real videos.
+    ``S' = round(8 / 7 * size)``: :func:`~bgdebias.training.data.build_pretrain_dataset`
+    centre-crops real videos to that square; the views then crop ``size`` inside it.
+
+    Example:
+        >>> batch_shape(PretrainConfig(dataset="folder", root=".", batch_size=64))
+        (64, 3, 32, 128, 128)
     """
     config = config.resolved()
-    frames = 2 * require(config.num_frames, "num_frames")
     side = round(require(config.size, "size") * 8 / 7)
-    shape = (require(config.batch_size, "batch_size"), 3, frames, side, side)
-    batch = torch.rand(shape, generator=torch.Generator().manual_seed(seed))
+    frames = 2 * require(config.num_frames, "num_frames")
+    return (require(config.batch_size, "batch_size"), 3, frames, side, side)
+
+
+def in_memory_batch(config: PretrainConfig, *, pin_memory: bool, seed: int = 0) -> Tensor:
+    """Random videos of the shape the pretraining loader yields (:func:`batch_shape`).
+
+    Args:
+        config: The configuration whose batches to imitate.
+        pin_memory: Pin the batch (for asynchronous copies to a GPU).
+        seed: Random source of the values.
+
+    Returns:
+        A float batch in [0, 1] in host memory.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    batch = torch.rand(batch_shape(config), generator=generator)
     return batch.pin_memory() if pin_memory else batch
