@@ -32,7 +32,7 @@ def _load(name: str) -> ModuleType:
 
 
 gpu = _load("gpu_throughput")
-step_module = _load("_pretrain_step")
+step_module = sys.modules["_pretrain_step"]  # imported by gpu_throughput
 
 
 def _run_quick(tmp_path: Path, *options: str) -> tuple[dict[str, Any], str]:
@@ -158,7 +158,7 @@ def test_ratios_without_moco_memory_or_a_method() -> None:
 
 
 def test_report_lists_errors_and_skipped_configurations() -> None:
-    report = {
+    report: dict[str, Any] = {
         "machine": {
             "cpu_model": "cpu",
             "cpu_cores_available": 2,
@@ -181,13 +181,17 @@ def test_report_lists_errors_and_skipped_configurations() -> None:
         "wall_s": 100.0,
         "notes": ["a note"],
         "results": [
-            {**_row("moco", 0.1, 2048.0), "clips_per_s": 640.0, "wait_share": 0.0},
+            {
+                **_row("moco", 0.1, 2048.0),
+                "clips_per_s": 640.0,
+                "wait_share": 0.0,
+                "warmup_s": [12.0],
+            },
             {**_row("moco", 0.1, None), "source": "video", "status": "error", "error": "E: a|b"},
             {**_row("full", 0.1, None), "status": "skipped", "reason": "time budget"},
         ],
         "ratios": [],
     }
-    report["results"][0]["warmup_s"] = [12.0]
     text = gpu.format_report(report)
     assert "GPU Some GPU" in text and "Note: a note" in text
     assert "| memory | r3d_18 | off | moco | 100.0 ms | 640.0 | 640.0 | 0% | 2.00 GiB |" in text

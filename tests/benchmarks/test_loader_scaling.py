@@ -33,7 +33,7 @@ def _load(name: str) -> ModuleType:
 
 
 scaling = _load("loader_scaling")
-corpus_module = _load("_video_corpus")
+corpus_module = sys.modules["_video_corpus"]  # imported by loader_scaling
 
 
 def _positive(value: Any) -> bool:
