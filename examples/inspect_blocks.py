@@ -21,10 +21,19 @@ from bgdebias.viz import decoupler_panel, mixer_panel, saliency_panel
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", default="runs/inspect")
-    parser.add_argument("--clips", type=int, default=3)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--output-dir", default="runs/inspect", help="folder for the PNG strips and GIFs"
+    )
+    parser.add_argument(
+        "--clips", type=int, default=3, help="synthetic clips to show (the mixer needs >= 2)"
+    )
     args = parser.parse_args()
+    if args.clips < 2:
+        parser.error(f"--clips must be >= 2 (each clip needs a partner), got {args.clips}")
     out = Path(args.output_dir)
     generator = torch.Generator().manual_seed(0)
 

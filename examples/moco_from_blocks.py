@@ -47,12 +47,25 @@ class Encoder(nn.Module):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--videos", type=int, default=1024)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--steps", type=int, default=200, help="training steps")
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="clips per step (the mixer needs >= 2)"
+    )
+    parser.add_argument("--size", type=int, default=64, help="frame side in pixels, >= 32")
+    parser.add_argument("--videos", type=int, default=1024, help="synthetic videos to sample from")
     args = parser.parse_args()
+    for option, value, minimum in [
+        ("--steps", args.steps, 1),
+        ("--batch-size", args.batch_size, 2),
+        ("--size", args.size, 32),
+        ("--videos", args.videos, 1),
+    ]:
+        if value < minimum:
+            parser.error(f"{option} must be >= {minimum}, got {value}")
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
 

@@ -154,10 +154,21 @@ def train(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--steps", type=int, default=3, help="training steps")
+    parser.add_argument(
+        "--batch-size", type=int, default=4, help="clips per step (the mixer needs >= 2)"
+    )
     args = parser.parse_args()
+    if args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
+    if args.batch_size < 2:
+        parser.error(
+            f"--batch-size must be >= 2 (each clip needs a partner), got {args.batch_size}"
+        )
     _, history = train(steps=args.steps, batch_size=args.batch_size)
     for step, out in enumerate(history):
         print(f"step {step}: static {out.static.item():.3f} wide {out.wide.item():.3f}")

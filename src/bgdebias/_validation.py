@@ -6,11 +6,19 @@ message always says which argument, what was received and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
+
+from bgdebias._scalar_checks import check_choice as check_choice
+from bgdebias._scalar_checks import check_int as check_int
+from bgdebias._scalar_checks import check_non_negative as check_non_negative
+from bgdebias._scalar_checks import check_number as check_number
+from bgdebias._scalar_checks import check_open_unit as check_open_unit
+from bgdebias._scalar_checks import check_positive as check_positive
+from bgdebias._scalar_checks import check_unit as check_unit
 
 
 def check_tensor(value: Any, name: str) -> Tensor:
@@ -149,59 +157,3 @@ def _non_finite_message(value: Tensor, name: str) -> str:
         f"`{name}` contains {bad} non-finite values (NaN or Inf); clean the input, or pass "
         "`check_finite=False` to let them propagate"
     )
-
-
-def check_open_unit(value: Any, name: str) -> float:
-    """Check a number strictly between 0 and 1 and return it as a float."""
-    number = check_number(value, name)
-    if not 0.0 < number < 1.0:
-        raise ValueError(f"`{name}` must be in the open interval (0, 1), got {value!r}")
-    return number
-
-
-def check_unit(value: Any, name: str) -> float:
-    """Check a number in the closed interval [0, 1] and return it as a float."""
-    number = check_number(value, name)
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(f"`{name}` must be in the closed interval [0, 1], got {value!r}")
-    return number
-
-
-def check_positive(value: Any, name: str) -> float:
-    """Check a finite number greater than 0 and return it as a float."""
-    number = check_number(value, name)
-    if not number > 0.0 or number == float("inf"):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return number
-
-
-def check_non_negative(value: Any, name: str) -> float:
-    """Check a finite number greater than or equal to 0 and return it as a float."""
-    number = check_number(value, name)
-    if not number >= 0.0 or number == float("inf"):
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
-    return number
-
-
-def check_number(value: Any, name: str) -> float:
-    """Check a real number (not a bool) and return it as a float."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"`{name}` must be a number, got {type(value).__name__} ({value!r})")
-    return float(value)
-
-
-def check_int(value: Any, name: str, *, minimum: int) -> int:
-    """Check an integer (not a bool) of at least ``minimum`` and return it."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"`{name}` must be an int, got {type(value).__name__} ({value!r})")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value}")
-    return value
-
-
-def check_choice(value: Any, name: str, allowed: Collection[str]) -> str:
-    """Check that ``value`` is one of ``allowed`` and return it."""
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"`{name}` must be one of {choices}; got {value!r}")
-    return str(value)

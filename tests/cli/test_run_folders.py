@@ -118,5 +118,6 @@ def test_the_demo_refuses_earlier_results_without_overwrite(
     assert main(["demo", "--output-dir", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
         f"bgdebias demo: error: --output-dir {tmp_path} holds the results of an earlier demo "
-        "(results.json): choose another --output-dir or replace them with --overwrite\n"
+        "(results.json): choose another --output-dir, continue it with --resume or replace it "
+        "with --overwrite\n"
     )

@@ -122,7 +122,26 @@ def datasets_page_with_ucf101(cwd: Path) -> None:
     _ucf101_from_synthetic(cwd)
 
 
+def export_page(cwd: Path) -> None:
+    """Checkpoints in pretrain's format: a small3d run's, and one holding an r3d_18 query
+    encoder as a UCF101 run would (its key encoder and queues are left out, to stay small)."""
+    from bgdebias.models import replicate_temporal_padding, video_backbone
+    from bgdebias.training import DebiasEncoder, PretrainConfig, build_recipe, save_checkpoint
+
+    small = PretrainConfig(method="moco").resolved()
+    state = {"step": 300, "config": small.to_dict(), "model": build_recipe(small).state_dict()}
+    save_checkpoint(state, cwd / "runs" / "synthetic", 300)
+    video = PretrainConfig(method="moco", dataset="ucf101", root="data/ucf101").resolved()
+    backbone = video_backbone("r3d_18", stage=video.stage)
+    replicate_temporal_padding(backbone)
+    encoder = DebiasEncoder(backbone, embed_dim=video.embed_dim, micro=False)
+    model = {f"query_encoder.{key}": value for key, value in encoder.state_dict().items()}
+    state = {"step": 200000, "config": video.to_dict(), "model": model}
+    save_checkpoint(state, cwd / "runs" / "ucf101", 200000)
+
+
 #: page (relative to docs/) -> function preparing its working directory.
 PAGE_SETUP: dict[str, Callable[[Path], None]] = {
     "datasets.md": datasets_page_with_ucf101,
+    "export.md": export_page,
 }

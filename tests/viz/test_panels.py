@@ -130,13 +130,14 @@ def test_cam_panel_rows_and_files(tmp_path: Path) -> None:
     cam = activation_norm_map(features)  # (B, 3, 6, 6), T' = 3 divides T = 6
     panel = cam_panel(clip, cam, index=-1)
     _check_layout(panel, rows=3, frames=T)
-    assert [row.shape[0] for row in panel.rows] == [T, T, 3]
+    assert [row.shape[0] for row in panel.rows] == [T, T, T]
     np.testing.assert_array_equal(panel.rows[0], clip_to_frames(clip[2]))
-    # Each of the T' = 3 maps covers T / T' = 2 frames: at alpha 1 the overlay is the map.
+    # Each of the T' = 3 maps covers T / T' = 2 frames, in the overlay (at alpha 1 the
+    # overlay is the map) and in the map's own row.
     opaque = cam_panel(clip, cam, index=-1, alpha=1.0)
-    np.testing.assert_array_equal(opaque.rows[1][0::2], opaque.rows[2])
-    np.testing.assert_array_equal(opaque.rows[1][1::2], opaque.rows[2])
-    assert not np.array_equal(opaque.rows[2][0], opaque.rows[2][1])
+    np.testing.assert_array_equal(opaque.rows[1], opaque.rows[2])
+    np.testing.assert_array_equal(opaque.rows[2][0::2], opaque.rows[2][1::2])
+    assert not np.array_equal(opaque.rows[2][0], opaque.rows[2][2])
     single = cam_panel(clip[2], cam[2])
     np.testing.assert_array_equal(single.image, panel.image)
     png = panel.save_png(tmp_path / "cam.png")
@@ -147,6 +148,21 @@ def test_cam_panel_rows_and_files(tmp_path: Path) -> None:
         assert image.size == (panel.animation.shape[2], panel.animation.shape[1])
         assert image.n_frames == T
         assert image.info["duration"] == 200
+
+
+def test_cam_gif_shows_a_map_in_every_frame(tmp_path: Path) -> None:
+    """A stage with temporal stride 2 has T' = T / 2 maps; the GIF's map row never blanks."""
+    clip = _moving_squares()
+    cam = activation_norm_map(torch.nn.functional.avg_pool3d(clip, (2, 4, 4)))  # T' = 3
+    panel = cam_panel(clip, cam, colormap="gray")
+    margin = panel.animation.shape[2] - S
+    gif = panel.save_gif(tmp_path / "cam.gif")
+    with Image.open(gif) as image:
+        for t in range(T):
+            image.seek(t)
+            frame = np.asarray(image.convert("RGB"))
+            map_row = frame[2 * (S + GAP) : 2 * (S + GAP) + S, margin:]
+            assert (map_row != 255).any(), f"GIF frame {t} shows no map"
 
 
 def test_build_panel_for_custom_rows() -> None:

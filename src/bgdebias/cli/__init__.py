@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from bgdebias._version import __version__
 from bgdebias.cli import demo as demo
 from bgdebias.cli import evaluate as evaluate
+from bgdebias.cli import export as export
 from bgdebias.cli import heatmap as heatmap
 from bgdebias.cli import pretrain as pretrain
 from bgdebias.training.interruption import RunInterrupted, stop_on_signals
 
-_COMMANDS = (pretrain, evaluate, heatmap, demo)
+_COMMANDS = (pretrain, evaluate, heatmap, demo, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

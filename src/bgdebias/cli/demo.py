@@ -6,16 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-#: Metrics shown in the demo's table (fractions printed as percentages).
-DEMO_METRICS = (
-    "biased_probe.aligned",
-    "biased_probe.conflicting",
-    "biased_probe.static",
-    "biased_probe.bias_gap",
-    "independent_probe.conflicting",
-    "independent_probe.static",
-    "independent_probe.contrasted",
-)
+#: The demo checkpoints every this many steps (a quarter of the run when it is shorter), so
+#: a killed demo continues with ``--resume`` from close to where it stopped.
+CHECKPOINT_EVERY = 50
 
 #: Where an interrupted demo saves the methods that finished (``results.json`` is only
 #: written when every method finished).
@@ -43,32 +36,61 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=None,
+        help=f"steps between checkpoints (default: {CHECKPOINT_EVERY}, or a quarter of a "
+        "shorter run)",
+    )
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         help="replace the runs and results of an earlier demo in --output-dir",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted demo in --output-dir: each run from its newest "
+        "checkpoint, finished runs only re-tested",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(run=run)
 
 
+def checkpoint_interval(steps: int) -> int:
+    """The demo's default steps between checkpoints: every 50, at least four per run.
+
+    Example:
+        >>> checkpoint_interval(300), checkpoint_interval(100), checkpoint_interval(2)
+        (50, 25, 1)
+    """
+    return max(1, min(CHECKPOINT_EVERY, steps // 4))
+
+
 def run(args: argparse.Namespace) -> int:
-    from bgdebias.evaluation import format_results_table, save_results
-    from bgdebias.experiments import MethodRun, run_bias_comparison, runs_by_method
+    from bgdebias.cli._demo_report import demo_results, format_demo_table
+    from bgdebias.evaluation import save_results
+    from bgdebias.experiments import MethodRun, run_bias_comparison
     from bgdebias.experiments.heatmaps import write_demo_heatmaps
     from bgdebias.training import PretrainConfig, RunInterrupted
     from bgdebias.training.output_paths import check_writable_folder
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise ValueError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
+    if args.overwrite and args.resume:
+        raise ValueError("--overwrite and --resume exclude each other; choose one")
     output = check_writable_folder(args.output_dir, name="--output-dir")
     earlier = [output / name for name in RESULT_FILES if (output / name).exists()]
-    if earlier and not args.overwrite:
+    if earlier and not (args.overwrite or args.resume):
         raise ValueError(
             f"--output-dir {output} holds the results of an earlier demo "
-            f"({', '.join(path.name for path in earlier)}): choose another --output-dir or "
-            "replace them with --overwrite"
+            f"({', '.join(path.name for path in earlier)}): choose another --output-dir, "
+            "continue it with --resume or replace it with --overwrite"
         )
-    base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=args.steps)
+    every = args.checkpoint_every or checkpoint_interval(args.steps)
+    base = PretrainConfig(steps=args.steps, device=args.device, checkpoint_every=every)
     methods = ["moco", "full"]
     finished: list[MethodRun] = []
 
@@ -86,16 +108,16 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             on_result=report,
             overwrite=args.overwrite,
+            resume=args.resume,
         )
     except RunInterrupted:
         _remove(earlier)  # results of an earlier demo would pass for this one's
         _save_partial(output, finished, methods)
         raise
-    grouped = runs_by_method(runs)
-    table = format_results_table(grouped, metrics=DEMO_METRICS)
+    table = format_demo_table(runs)
     print(table)
     _remove(earlier)
-    save_results({run.method: run.result for run in runs}, output / "results.json")
+    save_results(demo_results(runs), output / "results.json")
     (output / "results.txt").write_text(table + "\n")
     for run_ in runs:
         if run_.checkpoint is not None:
@@ -111,18 +133,14 @@ def _remove(paths: list[Path]) -> None:
 
 def _save_partial(output: Path, finished: list[Any], methods: list[str]) -> None:
     """Print and save the methods that finished, marked incomplete (no results.json)."""
-    from bgdebias.evaluation import format_results_table, save_results
-    from bgdebias.experiments import runs_by_method
+    from bgdebias.cli._demo_report import demo_results, format_demo_table
+    from bgdebias.evaluation import save_results
 
     if not finished:
         return
     done = [run.method for run in finished]
     missing = [method for method in methods if method not in done]
     print(f"partial results (interrupted; not finished: {', '.join(missing)}):")
-    print(format_results_table(runs_by_method(finished), metrics=DEMO_METRICS))
-    partial = {
-        "complete": False,
-        "not_finished": missing,
-        "results": {run.method: run.result for run in finished},
-    }
+    print(format_demo_table(finished))
+    partial = {"complete": False, "not_finished": missing, "results": demo_results(finished)}
     print(f"partial results: {save_results(partial, output / PARTIAL_RESULTS)}")

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bgdebias.cli._dataclass_args import add_dataclass_options, overrides
-from bgdebias.training import PretrainConfig, pretrain, read_mapping
+from bgdebias.training.config import PretrainConfig, read_mapping
 
 DESCRIPTION = """\
 Pretrain a video encoder with MoCo and the debiasing blocks. Options override the
@@ -63,6 +63,8 @@ def _read_config_file(path: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bgdebias.training import pretrain
+
     result = pretrain(
         config_from_args(args),
         resume=args.resume,

@@ -27,7 +27,7 @@ from bgdebias.evaluation import (
 )
 from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
-from bgdebias.training import METHODS, PretrainConfig, pretrain
+from bgdebias.training import METHODS, PretrainConfig, latest_checkpoint, pretrain
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
 from bgdebias.training.interruption import stop_on_signals
 from bgdebias.training.loading import load_pretrained_encoder
@@ -47,6 +47,8 @@ class MethodRun:
         result: The stress-test numbers of its backbone.
         train_seconds: Wall time of training (0 for the random encoder).
         checkpoint: The last checkpoint, for pretraining methods.
+        steps: Training steps the encoder ran (0 for the random encoder; ``None`` when not
+            recorded).
 
     Example:
         See :func:`run_bias_comparison`, which returns them.
@@ -57,6 +59,7 @@ class MethodRun:
     result: BiasStressResult
     train_seconds: float
     checkpoint: str | None = None
+    steps: int | None = None
 
 
 class NormalizedEncoder(nn.Module):
@@ -96,6 +99,7 @@ def run_bias_comparison(
     progress: bool = True,
     on_result: Callable[[MethodRun], None] | None = None,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> list[MethodRun]:
     """Train every method for every seed with the same budget, then stress-test it.
 
@@ -108,8 +112,11 @@ def run_bias_comparison(
         splits: Stress-test datasets (default :func:`make_stress_splits` matching ``base``).
         progress: Show progress bars.
         on_result: Called after each run (e.g. to print or save incrementally).
-        overwrite: Replace runs already in the run folders; without it, a run folder that
-            holds a run is refused before anything is trained.
+        overwrite: Replace runs already in the run folders; without it (or ``resume``), a
+            run folder that holds a run is refused before anything is trained.
+        resume: Continue each pretraining run from the newest checkpoint in its run folder
+            (a finished run is only loaded again); a run folder without a checkpoint starts
+            anew. References are always recomputed.
 
     Returns:
         One :class:`MethodRun` per method and seed, in order.
@@ -147,6 +154,8 @@ def run_bias_comparison(
     unknown = [m for m in methods if m not in METHODS and m not in REFERENCES]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; allowed: {', '.join(METHODS + REFERENCES)}")
+    if overwrite and resume:
+        raise ValueError("`overwrite` and `resume` exclude each other; choose one")
     if base.dataset != "synthetic":
         raise ValueError(f"the bias comparison runs on synthetic data, got {base.dataset!r}")
     if splits is None:
@@ -160,17 +169,17 @@ def run_bias_comparison(
     folders = {(m, s): Path(output_dir) / f"{m}-seed{s}" for s in seeds for m in methods}
     for (method, _), folder in folders.items():
         held = describe_run(folder) if method in METHODS else None
-        if held is not None and not overwrite:  # every folder, before the first run trains
+        if held is not None and not (overwrite or resume):  # all, before the first run trains
             raise ValueError(
                 f"run folder {folder} already holds a run ({held}): choose another output "
-                "folder (--output-dir) or replace the runs (--overwrite)"
+                "folder (--output-dir), continue the runs (--resume) or replace them (--overwrite)"
             )
     runs = []
     with stop_on_signals():
         for seed in seeds:
             for method in methods:
                 config = dataclasses.replace(base, seed=seed, output_dir=str(folders[method, seed]))
-                run = _run_one(method, config, splits, progress, overwrite)
+                run = _run_one(method, config, splits, progress, overwrite, resume)
                 runs.append(run)
                 if on_result is not None:
                     on_result(run)
@@ -178,14 +187,21 @@ def run_bias_comparison(
 
 
 def _run_one(
-    method: str, config: PretrainConfig, splits: StressSplits, progress: bool, overwrite: bool
+    method: str,
+    config: PretrainConfig,
+    splits: StressSplits,
+    progress: bool,
+    overwrite: bool,
+    resume: bool,
 ) -> MethodRun:
     started = time.perf_counter()
     checkpoint = None
+    steps = config.steps
     backbone: nn.Module
     if method == "random":
         torch.manual_seed(config.seed)
         backbone = video_backbone(config.backbone or "small3d")
+        steps = 0
     elif method.startswith("supervised_"):
         split = method.removeprefix("supervised_")
         data = MovingSpriteDataset(
@@ -200,17 +216,21 @@ def _run_one(
         )
         backbone = train_supervised(data, config, num_classes=data.num_classes)
     else:
+        # With `resume`, a folder that a killed run left without a checkpoint starts anew.
+        continues = resume and latest_checkpoint(config.output_dir) is not None
         result = pretrain(
             dataclasses.replace(config, method=method),  # type: ignore[arg-type]
-            overwrite=overwrite,
+            resume=continues,
+            overwrite=overwrite or (resume and not continues),
             progress=progress,
         )
         checkpoint = str(result.checkpoint)
+        steps = result.step
         encoder, _ = load_pretrained_encoder(result.checkpoint)
         backbone = encoder.backbone
     seconds = time.perf_counter() - started if method != "random" else 0.0
     stress = background_bias_stress_test(NormalizedEncoder(backbone), splits, seed=config.seed)
-    return MethodRun(method, config.seed, stress, seconds, checkpoint)
+    return MethodRun(method, config.seed, stress, seconds, checkpoint, steps)
 
 
 def runs_by_method(runs: Sequence[MethodRun]) -> dict[str, list[Any]]:

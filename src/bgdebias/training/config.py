@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
-from bgdebias._validation import (
+from bgdebias._scalar_checks import (
     check_choice,
     check_int,
     check_non_negative,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from bgdebias.training.checkpoint import CheckpointError, load_checkpoint, model_state
 from bgdebias.training.config import PretrainConfig
@@ -23,13 +24,7 @@ def load_pretrained_encoder(
         The encoder in eval mode on the CPU, and the resolved configuration.
     """
     state = load_checkpoint(path)
-    try:
-        # Checkpoints written before `temporal_padding` existed were trained with zeros.
-        config = PretrainConfig.from_dict({"temporal_padding": "zeros", **state["config"]})
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(
-            f"{path} holds no valid pretraining configuration: {error}"
-        ) from error
+    config = checkpoint_config(state, path)
     recipe = build_recipe(config)
     try:
         recipe.load_state_dict(model_state(state, path))
@@ -40,3 +35,32 @@ def load_pretrained_encoder(
         ) from error
     encoder = recipe.key_encoder if key_encoder else recipe.query_encoder
     return encoder.eval(), config
+
+
+def checkpoint_config(state: dict[str, Any], path: str | os.PathLike[str]) -> PretrainConfig:
+    """The configuration a checkpoint was trained with.
+
+    Checkpoints written before ``temporal_padding`` existed were trained with zeros.
+
+    Args:
+        state: A checkpoint read by :func:`~bgdebias.training.load_checkpoint`.
+        path: Its file, for the error message.
+
+    Raises:
+        CheckpointError: If the checkpoint holds no valid configuration.
+
+    Example:
+        >>> checkpoint_config({"step": 1, "config": {"method": "moco"}}, "a.pt").temporal_padding
+        'zeros'
+        >>> try:
+        ...     checkpoint_config({"step": 1}, "a.pt")
+        ... except CheckpointError as error:
+        ...     print(error)
+        a.pt holds no valid pretraining configuration: 'config'
+    """
+    try:
+        return PretrainConfig.from_dict({"temporal_padding": "zeros", **state["config"]})
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(
+            f"{path} holds no valid pretraining configuration: {error}"
+        ) from error

@@ -53,12 +53,15 @@ def check_writable_folder(path: str | os.PathLike[str], *, name: str) -> Path:
     return folder
 
 
-def check_writable_file(path: str | os.PathLike[str], *, name: str) -> Path:
+def check_writable_file(
+    path: str | os.PathLike[str], *, name: str, example: str = "results.json"
+) -> Path:
     """Raise ``ValueError`` unless ``path`` names a file that can be written.
 
     Args:
         path: The file (it may exist; its folder may not yet).
         name: The option or argument it came from, for the message (``"--output"``).
+        example: A file name the message suggests when ``path`` is a folder.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -75,7 +78,7 @@ def check_writable_file(path: str | os.PathLike[str], *, name: str) -> Path:
     target = Path(path)
     if target.is_dir():
         raise ValueError(
-            f"{name} {target} is a folder; give a file name such as {target / 'results.json'}"
+            f"{name} {target} is a folder; give a file name such as {target / example}"
         )
     if target.exists() and not os.access(target, os.W_OK):
         raise ValueError(f"{name} {target} is not writable (a read-only file)")

@@ -20,10 +20,10 @@ from torch import Tensor
 from bgdebias._validation import check_floating, check_tensor
 from bgdebias.blocks import DecoupledClip, MixedBatch, MotionDecomposition
 from bgdebias.viz._checks import as_maps, as_uint8_array, check_index
-from bgdebias.viz.colormaps import ColormapName
+from bgdebias.viz.colormaps import ColormapName, apply_colormap
 from bgdebias.viz.frames import clip_to_frames
 from bgdebias.viz.gif import save_gif
-from bgdebias.viz.overlay import HeatNormalization, colorize, overlay
+from bgdebias.viz.overlay import HeatNormalization, colorize, fit_heat, overlay
 from bgdebias.viz.strips import frame_strip, save_png
 
 _BACKGROUND = 255
@@ -301,7 +301,8 @@ def cam_panel(
     """Where a backbone looks: a class-activation (or any) map over the clip.
 
     Rows: the clip; the map overlaid (resized in space, each of the ``T'`` maps repeated
-    over ``T / T'`` frames); the map alone, coloured at full size.
+    over ``T / T'`` frames); the map alone, coloured at full size and repeated in time the
+    same way, so that every frame of the animation shows a map.
 
     Args:
         clip: The backbone's input. Shape: ``(B, C, T, H, W)`` or ``(C, T, H, W)``.
@@ -317,7 +318,7 @@ def cam_panel(
         gap: Pixels between frames and rows.
 
     Returns:
-        A :class:`Panel` with rows of ``T``, ``T`` and ``T'`` frames.
+        A :class:`Panel` with three rows of ``T`` frames.
 
     Example:
         >>> import torch
@@ -327,7 +328,7 @@ def cam_panel(
         >>> cam = activation_norm_map(torch.randn(2, 4, 4, 4, 4, generator=g))  # (B, T', H', W')
         >>> panel = cam_panel(clip, cam, index=1)
         >>> panel.labels, [row.shape[0] for row in panel.rows]  # each of T' = 4 maps on 2 frames
-        (('clip', 'CAM overlay', 'CAM'), [8, 8, 4])
+        (('clip', 'CAM overlay', 'CAM'), [8, 8, 8])
     """
     batch, i = _batched_clip(clip, index)
     maps = as_maps(cam, "cam", {3: "(T', H', W')", 4: "(B, T', H', W')"})
@@ -341,10 +342,13 @@ def cam_panel(
         )
     frames = clip_to_frames(batch[i], mean=mean, std=std)
     size = (frames.shape[1], frames.shape[2])
+    # A stage with temporal stride has T' < T maps: repeat them to the clip's T frames, or
+    # the animation would show an empty row once the T' maps ran out.
+    over_time = fit_heat(maps, size=size, frames=frames.shape[0], normalize=normalize)
     rows = [
         frames,
         overlay(frames, maps, alpha=alpha, colormap=colormap, normalize=normalize),
-        colorize(maps, size=size, colormap=colormap, normalize=normalize),
+        apply_colormap(over_time, colormap),
     ]
     return build_panel(rows, ["clip", "CAM overlay", "CAM"], gap=gap)
 
