@@ -116,3 +116,28 @@ def test_knn_every_logs_knn_top1_at_its_steps(tiny_config: PretrainConfig) -> No
     measured = [int(row["step"]) for row in rows if not math.isnan(row["knn_top1"])]
     assert measured == [2, 4, 5]  # every 2 steps and at the end
     assert all(0.0 <= row["knn_top1"] <= 1.0 for row in rows if int(row["step"]) in measured)
+
+
+def test_knn_every_on_a_video_dataset_takes_evenly_spaced_videos_of_each_split(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("av")
+    from bgdebias.data import MovingSpriteDataset, export_ucf101_layout
+
+    common = {"num_classes": 2, "num_frames": 8, "size": 32, "seed": 3}
+    root = export_ucf101_layout(
+        tmp_path / "ucf101",
+        MovingSpriteDataset(split="train", length=7, **common),  # type: ignore[arg-type]
+        MovingSpriteDataset(split="conflicting", length=4, **common),  # type: ignore[arg-type]
+    )
+    config = PretrainConfig(
+        dataset="ucf101", root=str(root), num_frames=4, size=32, knn_every=5, knn_videos=4,
+        knn_k=3, batch_size=2,
+    ).resolved()  # fmt: skip
+    monitor = knn_monitor_for(config)
+    assert monitor.train.indices == [0, 2, 4, 6]  # type: ignore[attr-defined]
+    assert monitor.test.indices == [0, 1, 2, 3]  # type: ignore[attr-defined]
+    assert not monitor.normalize  # the evaluation transform normalises
+    backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+    accuracy = monitor.measure(backbone)["knn_top1"]
+    assert accuracy in (0.0, 0.25, 0.5, 0.75, 1.0)
