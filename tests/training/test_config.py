@@ -64,6 +64,14 @@ def test_files_round_trip(tmp_path: Path) -> None:
         ({"min_crop_scale": 0}, "`min_crop_scale` must be a finite number > 0"),
         ({"min_crop_scale": 1.2}, "`min_crop_scale` must be in (0, 1] (a fraction of the frame"),
         ({"warmup_steps": -1}, "`warmup_steps` must be an int >= 0, got -1"),
+        ({"log_images_every": -1}, "`log_images_every` must be an int >= 0, got -1"),
+        ({"knn_every": -5}, "`knn_every` must be an int >= 0, got -5"),
+        ({"knn_k": 0}, "`knn_k` must be an int >= 1, got 0"),
+        ({"knn_videos": 1}, "`knn_videos` must be an int >= 2, got 1"),
+        (
+            {"knn_k": 40, "knn_videos": 32},
+            "`knn_k` must be <= `knn_videos` (the labelled videos it votes among), got knn_k=40",
+        ),
     ],
 )
 def test_bad_values(kwargs: dict[str, object], message: str) -> None:

@@ -65,10 +65,16 @@ _HELP: dict[str, str] = {
     "seed": "random seed (model init, data order, augmentation, mixing)",
     "device": "auto, cpu, cuda or cuda:N",
     "amp": "bfloat16 autocast on CUDA",
-    "output_dir": "run folder: config.json, log.csv, checkpoints",
+    "output_dir": "run folder: config.json, log.csv, loss.png, checkpoints",
     "checkpoint_every": "steps between checkpoints",
     "keep_checkpoints": "how many recent checkpoints to keep",
     "log_every": "steps between log rows",
+    "log_images_every": "steps between pictures of the masks, mixed clips and salient maps "
+    "in TensorBoard (needs tensorboard; 0: none)",
+    "knn_every": "steps between kNN accuracies of the encoder on small labelled splits, "
+    "logged as knn_top1 (0: none)",
+    "knn_k": "neighbours voting in the kNN accuracy",
+    "knn_videos": "labelled videos in each split of the kNN accuracy",
     "batchnorm": "batch norm across processes: shuffle (MoCo's key shuffle, any device), "
     "sync (SyncBatchNorm, CUDA only) or local",
 }

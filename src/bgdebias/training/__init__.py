@@ -1,10 +1,12 @@
-"""Pretraining: the MoCo recipe with the debiasing blocks, its loop and checkpoints."""
+"""Pretraining: the MoCo recipe with the debiasing blocks, its loop, checkpoints and
+monitoring (callbacks, pictures, loss curve, online kNN accuracy)."""
 
 from typing import TYPE_CHECKING
 
 from bgdebias._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from bgdebias.training.callbacks import PretrainCallback, PretrainRun
     from bgdebias.training.checkpoint import (
         CheckpointError,
         latest_checkpoint,
@@ -18,10 +20,21 @@ if TYPE_CHECKING:
     from bgdebias.training.export import ExportedBackbone, export_backbone
     from bgdebias.training.fame import FAMEMoCo, fame_mixer
     from bgdebias.training.interruption import RunInterrupted
-    from bgdebias.training.loop import PretrainResult, build_recipe, pretrain
+    from bgdebias.training.knn_monitor import KNNMonitor, knn_monitor_for, knn_top1
+    from bgdebias.training.loop import build_recipe, pretrain
+    from bgdebias.training.loss_curve import LOSS_COLUMNS, LossCurvePlot, plot_loss_curve
+    from bgdebias.training.pictures import (
+        PictureLogger,
+        PictureSink,
+        tensorboard_picture_sink,
+        training_pictures,
+    )
+    from bgdebias.training.progress import format_significant
     from bgdebias.training.recipe import DebiasedMoCo, freeze_random_frame
+    from bgdebias.training.result import PretrainResult
 
 __all__ = [
+    "LOSS_COLUMNS",
     "METHODS",
     "CheckpointError",
     "DebiasEncoder",
@@ -29,20 +42,32 @@ __all__ = [
     "EncodedClips",
     "ExportedBackbone",
     "FAMEMoCo",
+    "KNNMonitor",
+    "LossCurvePlot",
+    "PictureLogger",
+    "PictureSink",
+    "PretrainCallback",
     "PretrainConfig",
     "PretrainResult",
+    "PretrainRun",
     "RunInterrupted",
     "TrainingDivergedError",
     "build_recipe",
     "export_backbone",
     "fame_mixer",
+    "format_significant",
     "freeze_random_frame",
+    "knn_monitor_for",
+    "knn_top1",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
+    "plot_loss_curve",
     "pretrain",
     "read_mapping",
     "save_checkpoint",
+    "tensorboard_picture_sink",
+    "training_pictures",
 ]
 
 # Imported on first use: the command line reads PretrainConfig for its options without torch.
@@ -65,7 +90,20 @@ __getattr__, __dir__ = lazy_exports(
         **dict.fromkeys(["DebiasEncoder", "EncodedClips"], "bgdebias.training.encoder"),
         **dict.fromkeys(["FAMEMoCo", "fame_mixer"], "bgdebias.training.fame"),
         **dict.fromkeys(["RunInterrupted"], "bgdebias.training.interruption"),
-        **dict.fromkeys(["PretrainResult", "build_recipe", "pretrain"], "bgdebias.training.loop"),
+        **dict.fromkeys(["PretrainCallback", "PretrainRun"], "bgdebias.training.callbacks"),
+        **dict.fromkeys(
+            ["KNNMonitor", "knn_monitor_for", "knn_top1"], "bgdebias.training.knn_monitor"
+        ),
+        **dict.fromkeys(["build_recipe", "pretrain"], "bgdebias.training.loop"),
+        **dict.fromkeys(
+            ["LOSS_COLUMNS", "LossCurvePlot", "plot_loss_curve"], "bgdebias.training.loss_curve"
+        ),
+        **dict.fromkeys(
+            ["PictureLogger", "PictureSink", "tensorboard_picture_sink", "training_pictures"],
+            "bgdebias.training.pictures",
+        ),
+        **dict.fromkeys(["format_significant"], "bgdebias.training.progress"),
+        **dict.fromkeys(["PretrainResult"], "bgdebias.training.result"),
         **dict.fromkeys(["DebiasedMoCo", "freeze_random_frame"], "bgdebias.training.recipe"),
     },
 )

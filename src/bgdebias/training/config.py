@@ -160,6 +160,10 @@ class PretrainConfig:
     checkpoint_every: int = 100
     keep_checkpoints: int = 2
     log_every: int = 10
+    log_images_every: int = 0
+    knn_every: int = 0
+    knn_k: int = 20
+    knn_videos: int = 256
     batchnorm: Literal["shuffle", "sync", "local"] = "shuffle"
 
     def __post_init__(self) -> None:
@@ -204,6 +208,15 @@ class PretrainConfig:
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
         check_int(self.keep_checkpoints, "keep_checkpoints", minimum=1)
         check_int(self.log_every, "log_every", minimum=1)
+        check_int(self.log_images_every, "log_images_every", minimum=0)
+        check_int(self.knn_every, "knn_every", minimum=0)
+        check_int(self.knn_k, "knn_k", minimum=1)
+        check_int(self.knn_videos, "knn_videos", minimum=2)
+        if self.knn_k > self.knn_videos:
+            raise ValueError(
+                f"`knn_k` must be <= `knn_videos` (the labelled videos it votes among), got "
+                f"knn_k={self.knn_k} and knn_videos={self.knn_videos}"
+            )
         check_int(self.fold, "fold", minimum=1)
         check_int(self.frame_stride, "frame_stride", minimum=1)
         check_int(self.embed_dim, "embed_dim", minimum=1)

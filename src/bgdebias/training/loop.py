@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 from bgdebias.losses import DualBackgroundLoss
 from bgdebias.moco import cosine_momentum
 from bgdebias.models import replicate_temporal_padding, video_backbone
+from bgdebias.training.callbacks import CallbackList, PretrainCallback, PretrainRun
 from bgdebias.training.checkpoint import (
     CheckpointError,
     ReadableCheckpoint,
@@ -36,34 +36,19 @@ from bgdebias.training.divergence import NonFiniteWatch, check_finite_weights
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.interruption import RunInterrupted, deferred_signals
+from bgdebias.training.knn_monitor import KNNMonitor, knn_monitor_for
+from bgdebias.training.loss_curve import LossCurvePlot
 from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.output_paths import check_writable_folder
+from bgdebias.training.pictures import PictureLogger, tensorboard_picture_sink
+from bgdebias.training.progress import format_significant, progress_bar
 from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
+from bgdebias.training.result import PretrainResult
 from bgdebias.training.run_folder import check_run_folder, clear_run
 from bgdebias.training.views import view_augmentation
 
-
-@dataclass(frozen=True)
-class PretrainResult:
-    """What a finished run (or one stopped by ``stop_at_step``) left behind.
-
-    A run stopped by SIGINT/SIGTERM returns none: :func:`pretrain` raises
-    :class:`~bgdebias.training.RunInterrupted` after its checkpoint.
-
-    Attributes:
-        output_dir: The run folder (config, log, checkpoints).
-        checkpoint: The last checkpoint written.
-        step: Number of optimisation steps done.
-        interrupted: Whether ``stop_at_step`` stopped the run before ``config.steps``.
-
-    Example:
-        See :func:`pretrain`, which returns one.
-    """
-
-    output_dir: Path
-    checkpoint: Path
-    step: int
-    interrupted: bool
+#: The columns of ``log.csv`` (a kNN monitor adds ``knn_top1``).
+LOG_COLUMNS = ("step", "loss", "static", "wide", "micro", "lr", "momentum", "clips_per_s")
 
 
 #: The recipe's hard negatives for each value of ``PretrainConfig.hard_negative``.
@@ -215,6 +200,8 @@ def pretrain(
     progress: bool = True,
     dataset: Dataset[Any] | None = None,
     stop_at_step: int | None = None,
+    callbacks: Sequence[PretrainCallback] = (),
+    knn_monitor: KNNMonitor | None = None,
 ) -> PretrainResult:
     """Run (or resume) a pretraining run described by ``config``.
 
@@ -232,9 +219,17 @@ def pretrain(
         stop_at_step: Stop (with a checkpoint) after this step, as an interruption would:
             schedules still run to ``config.steps``, so a later ``resume`` continues the
             same run.
+        callbacks: :class:`~bgdebias.training.PretrainCallback` objects told of every
+            step, log row and checkpoint (main process only), after the run's own: a
+            :class:`~bgdebias.training.LossCurvePlot` (``loss.png``) and, with
+            ``config.log_images_every``, a :class:`~bgdebias.training.PictureLogger`
+            writing to TensorBoard.
+        knn_monitor: Measure the kNN accuracy on labelled videos of your own during the run
+            (:class:`~bgdebias.training.KNNMonitor`); it replaces the one that
+            ``config.knn_every`` builds (:func:`~bgdebias.training.knn_monitor_for`).
 
     Returns:
-        A :class:`PretrainResult`.
+        A :class:`~bgdebias.training.PretrainResult`.
 
     Raises:
         RunInterrupted: After SIGINT or SIGTERM: the run finishes its step, writes a
@@ -243,7 +238,8 @@ def pretrain(
             weight or batch-norm statistic (checked before each checkpoint) is inf or NaN;
             the checkpoints written before stay, none is written after.
         ValueError: For an ``output_dir`` that cannot be written or that holds a run
-            (without ``resume`` or ``overwrite``), before anything is written.
+            (without ``resume`` or ``overwrite``), or for ``config.log_images_every``
+            without TensorBoard installed, before anything is written.
 
     Example:
         A two-step run on tiny synthetic clips, then one more step resumed from its
@@ -272,6 +268,14 @@ def pretrain(
         device = torch.device("cuda", context.local_rank)
     output_dir = check_writable_folder(config.output_dir, name="`output_dir`")
     check_run_folder(output_dir, resume=resume, overwrite=overwrite)
+    CallbackList(callbacks, enabled=False)  # checks them before anything is written
+    if config.log_images_every and context.is_main:
+        _require_tensorboard(config.log_images_every)
+    monitor = knn_monitor
+    if monitor is None and config.knn_every and context.is_main:
+        monitor = knn_monitor_for(config)
+    if not context.is_main:
+        monitor = None
 
     torch.manual_seed(config.seed)
     recipe = build_recipe(config).to(device)
@@ -339,9 +343,20 @@ def pretrain(
             if resumed is not None:
                 set_aside_damaged(resumed.skipped)
             config.save(output_dir / "config.json")
-        log = MetricsLog(output_dir, enabled=context.is_main, start_step=start_step)
-        bar = _progress_bar(progress and context.is_main, start_step, config.steps)
+        columns = [*LOG_COLUMNS, KNNMonitor.name] if monitor is not None else LOG_COLUMNS
+        log = MetricsLog(
+            output_dir, enabled=context.is_main, start_step=start_step, columns=columns
+        )
+        bar = progress_bar(progress and context.is_main, start_step, config.steps)
+        own: list[PretrainCallback] = [LossCurvePlot()]
+        if config.log_images_every and context.is_main:
+            sink = tensorboard_picture_sink(log.tensorboard)
+            own.append(PictureLogger(sink, every=config.log_images_every))
+        hooks = CallbackList([*own, *callbacks], enabled=context.is_main)
         try:
+            hooks.on_train_start(
+                PretrainRun(config, output_dir, recipe, videos, device, start_step)
+            )
             started = time.perf_counter()
             for batch in loader:
                 videos = batch.to(device, non_blocking=True)
@@ -365,7 +380,8 @@ def pretrain(
                 recipe.update_key_encoder(momentum)
                 step += 1
                 watch.observe(out.total, step)
-                if step % config.log_every == 0 or step == config.steps:
+                measure = monitor is not None and monitor.due(step, last_step=config.steps)
+                if step % config.log_every == 0 or step == config.steps or measure:
                     elapsed = time.perf_counter() - started
                     row = {
                         "step": step,
@@ -380,9 +396,17 @@ def pretrain(
                         * (step - start_step)
                         / max(elapsed, 1e-9),
                     }
+                    if monitor is not None and measure and math.isfinite(row["loss"]):
+                        measuring = time.perf_counter()
+                        row.update(monitor.measure(recipe.query_encoder.backbone))
+                        started += time.perf_counter() - measuring  # not training time
                     log.write(row)
-                    bar.set_postfix(loss=f"{row['loss']:.3f}", clips_s=f"{row['clips_per_s']:.0f}")
+                    hooks.on_log(row)
+                    bar.set_postfix(
+                        loss=f"{row['loss']:.3f}", clips_s=format_significant(row["clips_per_s"])
+                    )
                     watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
+                hooks.on_step(step)
                 bar.update(1)
                 stopping = stop.requested or (stop_at_step is not None and step >= stop_at_step)
                 if step % config.checkpoint_every == 0 or step == config.steps or stopping:
@@ -400,6 +424,7 @@ def pretrain(
                         shuffle_generator,
                         context,
                     )
+                    hooks.on_checkpoint(step, last_checkpoint)
                 if stopping:
                     break
         finally:
@@ -413,7 +438,9 @@ def pretrain(
                 saved=f"stopped at step {step} of {config.steps}; checkpoint: {last_checkpoint} "
                 "(continue with --resume)",
             )
-    return PretrainResult(output_dir, last_checkpoint, step, interrupted=step < config.steps)
+    result = PretrainResult(output_dir, last_checkpoint, step, interrupted=step < config.steps)
+    hooks.on_train_end(result)
+    return result
 
 
 def _pick_device(name: str) -> torch.device:
@@ -503,7 +530,12 @@ def _restore(
     return int(state["step"])
 
 
-def _progress_bar(enabled: bool, start: int, total: int) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=start, disable=not enabled, unit="step", dynamic_ncols=True)
+def _require_tensorboard(every: int) -> None:
+    try:
+        from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            f"`log_images_every` = {every} writes pictures to TensorBoard, which is not "
+            "installed (pip install tensorboard); set it to 0, or pass a PictureLogger with "
+            "a sink of your own in `callbacks`"
+        ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +20,9 @@ class MetricsLog:
             the rows of an existing log up to that step, drops the later ones (written
             after the checkpoint it resumes from, by a run that was then killed), and
             appends; a new run starts a new log.
+        columns: The CSV columns, ``step`` first; a row may leave some out (an empty cell,
+            read back as ``nan`` by :func:`read_log`). ``None``: the first row's keys. A
+            resumed log keeps its columns and gains the new ones (earlier rows empty there).
 
     Example:
         >>> import tempfile
@@ -35,18 +39,28 @@ class MetricsLog:
         [1.0, 2.0, 3.0]
     """
 
-    def __init__(self, output_dir: Path, *, enabled: bool = True, start_step: int = 0) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        enabled: bool = True,
+        start_step: int = 0,
+        columns: Sequence[str] | None = None,
+    ) -> None:
         self.enabled = enabled
         self.path = output_dir / "log.csv"
         self._file: TextIO | None = None
         self._writer: csv.DictWriter[str] | None = None
         self._tensorboard: Any = None
+        self._columns = list(columns) if columns is not None else None
         if not enabled:
             return
         output_dir.mkdir(parents=True, exist_ok=True)
-        self._append = start_step > 0 and self.path.exists()
-        if self._append:
-            _truncate_log(self.path, start_step)
+        self._append = False
+        if start_step > 0 and self.path.exists():
+            header = _keep_rows(self.path, start_step, self._columns or [])
+            self._append = header is not None
+            self._columns = header or self._columns
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -55,13 +69,14 @@ class MetricsLog:
             self._tensorboard = None
 
     def write(self, row: dict[str, float]) -> None:
-        """Record one row; the first row fixes the CSV columns."""
+        """Record one row (without ``columns``, the first row fixes the CSV columns)."""
         if not self.enabled:
             return
         if self._file is None:
             self._file = open(self.path, "a" if self._append else "w", newline="")  # noqa: SIM115
         if self._writer is None:
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
+            columns = self._columns if self._columns is not None else list(row)
+            self._writer = csv.DictWriter(self._file, fieldnames=columns, restval="")
             if not self._append:
                 self._writer.writeheader()
         self._writer.writerow(row)
@@ -72,6 +87,11 @@ class MetricsLog:
                 if name != "step":
                     self._tensorboard.add_scalar(f"pretrain/{name}", value, step)
 
+    @property
+    def tensorboard(self) -> Any:
+        """The ``SummaryWriter`` of ``<run>/tensorboard``, or ``None`` (not installed)."""
+        return self._tensorboard
+
     def close(self) -> None:
         """Flush and close the files."""
         if self._file is not None:
@@ -81,21 +101,37 @@ class MetricsLog:
 
 
 def read_log(path: Path) -> list[dict[str, float]]:
-    """Read a ``log.csv`` back as a list of rows."""
+    """Read a ``log.csv`` back as a list of rows; an empty cell reads as ``nan``."""
     with open(path, newline="") as handle:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+        return [
+            {k: float(v) if v else math.nan for k, v in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
-def _truncate_log(path: Path, last_step: int) -> None:
-    """Keep the header and the rows up to ``last_step`` (atomically)."""
+def _keep_rows(path: Path, last_step: int, columns: Sequence[str]) -> list[str] | None:
+    """Keep the rows up to ``last_step`` and add the missing ``columns`` (atomically).
+
+    Returns:
+        The columns of the log, or ``None`` for a log without a header (start anew).
+    """
     with open(path, newline="") as handle:
         lines = handle.read().splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if _row_step(line) <= last_step]
-    if len(kept) == len(lines):
-        return
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text("".join(kept))
-    os.replace(temporary, path)
+    if not lines or not lines[0].endswith("\n"):
+        return None
+    header = lines[0].rstrip("\r\n").split(",")
+    added = [name for name in columns if name not in header]
+    # A last line without its newline was cut by a kill.
+    kept = [line for line in lines[1:] if line.endswith("\n") and _row_step(line) <= last_step]
+    if added:
+        header += added
+        kept = [line.rstrip("\r\n") + "," * len(added) + "\r\n" for line in kept]
+    if added or len(kept) != len(lines) - 1:
+        temporary = path.with_name(path.name + ".tmp")
+        with open(temporary, "w", newline="") as handle:
+            handle.write(",".join(header) + "\r\n" + "".join(kept))
+        os.replace(temporary, path)
+    return header
 
 
 def _row_step(line: str) -> float:

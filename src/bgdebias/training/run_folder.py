@@ -9,7 +9,7 @@ from pathlib import Path
 from bgdebias.training.checkpoint import checkpoint_step, list_checkpoints
 
 #: Files and folders a run writes besides its checkpoints.
-RUN_FILES = ("config.json", "log.csv", "tensorboard")
+RUN_FILES = ("config.json", "log.csv", "loss.png", "tensorboard")
 
 
 def describe_run(folder: str | os.PathLike[str]) -> str | None:
