@@ -76,7 +76,7 @@ class PretrainConfig:
     ``docs/benchmarks/learnability.md``; SGD at lr 0.05 could not, even with labels).
     :meth:`resolved` fills them in; the run folder keeps the result. The appearance term
     (plain MoCo's loss, ``w_static``) weighs 0.5 beside the debiasing terms and 1 for
-    ``method="moco"``: at half weight the bias benchmark's gap fell by 9 to 23 points in
+    ``method="moco"``: at half weight the bias benchmark's gap fell by 5 to 23 points in
     every run on three families, for 2 points less on the independent probe on average
     (``docs/benchmarks/bias.md``).
 
@@ -245,7 +245,7 @@ class PretrainConfig:
         synthetic = self.dataset == "synthetic"
         defaults: dict[str, Any] = {
             # Half weight for the appearance term (plain MoCo's loss) beside the debiasing
-            # terms: on the bias benchmark's three families it cut the bias gap by 9 to 23
+            # terms: on the bias benchmark's three families it cut the bias gap by 5 to 23
             # points per run (docs/benchmarks/bias.md). Plain MoCo keeps 1: with no other
             # term, the weight would only rescale its gradients.
             "w_static": 1.0 if not self.parts[0] else 0.5,
