@@ -63,7 +63,7 @@ def test_pretraining_common_defaults() -> None:
     paragraph = text[text.index("and, for every dataset") :].split("\n\n", 1)[0]
     pairs = re.findall(r"`--([a-z-]+) ([^`\s/]+)`", paragraph)
     assert len(pairs) >= 5, paragraph
-    defaults = PretrainConfig()
+    defaults = PretrainConfig().resolved()  # the values a run uses (e.g. w_static)
     for option, value in pairs:
         actual = getattr(defaults, option.replace("-", "_"))
         assert _same(value, actual), f"--{option}: docs say {value!r}, code has {actual!r}"
