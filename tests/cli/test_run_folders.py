@@ -62,15 +62,24 @@ def test_a_new_run_is_refused_in_a_run_folder_unless_overwrite(tmp_path: Path) -
     assert [row["step"] for row in read_log(run / "log.csv")] == [1, 2, 3]
 
 
+def _contents(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
 def test_a_failing_command_leaves_the_run_folder_untouched(tmp_path: Path) -> None:
     """Data checked before writing: the documented `--config R/config.json --resume` works."""
     run = tmp_path / "R"
     pretrain(_tiny_config(run, steps=2), progress=False)
-    saved = {path.name: path.read_bytes() for path in run.iterdir()}
+    saved = _contents(run)  # with tensorboard installed, also its event files
     config = str(run / "config.json")
     bad = ["pretrain", "--config", config, "--synthetic-videos", "2", "--resume", "--no-progress"]
     assert main(bad) == 2  # two videos are fewer than one batch of four
-    assert {path.name: path.read_bytes() for path in run.iterdir()} == saved
+    assert _contents(run) == saved
     assert main(["pretrain", "--config", config, "--resume", "--steps", "3", "--no-progress"]) == 0
     assert _names(run) == ["checkpoint-00000002.pt", "checkpoint-00000003.pt"]
 
