@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from bgdebias.blocks import MotionAwareDecomposition
 from bgdebias.data.synthetic import MovingSpriteDataset
-from bgdebias.experiments.supervised import train_supervised
+from bgdebias.training.supervised import train_supervised
 from bgdebias.training import PretrainConfig
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from bgdebias._choices import MaskMode, ThresholdMode
 from bgdebias._validation import (
     check_choice,
     check_clip,
@@ -34,9 +35,6 @@ from bgdebias.blocks.motion_energy import (
     temporal_middle_values,
     top_fraction_mask,
 )
-
-ThresholdMode = Literal["fraction", "otsu", "fame", "noise"]
-MaskMode = Literal["clip", "frame"]
 
 #: What the decoupler's channel error suggests for clips that are not RGB.
 _CHANNELS_REMEDY = (

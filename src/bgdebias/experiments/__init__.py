@@ -7,7 +7,7 @@ from bgdebias.experiments.bias_comparison import (
     run_bias_comparison,
     runs_by_method,
 )
-from bgdebias.experiments.supervised import train_supervised
+from bgdebias.training.supervised import train_supervised
 
 __all__ = [
     "REFERENCES",

@@ -25,13 +25,13 @@ from bgdebias.evaluation import (
     background_bias_stress_test,
     make_stress_splits,
 )
-from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
 from bgdebias.training import METHODS, PretrainConfig, latest_checkpoint, pretrain
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
 from bgdebias.training.interruption import stop_on_signals
 from bgdebias.training.loading import load_pretrained_encoder
 from bgdebias.training.run_folder import describe_run
+from bgdebias.training.supervised import train_supervised
 
 #: Reference encoders measured beside the pretraining methods.
 REFERENCES = ("random", "supervised_biased", "supervised_independent")

@@ -13,13 +13,13 @@ from bgdebias.data.datasets.registry import build_video_dataset
 from bgdebias.data.sampling import RandomClipSampler
 from bgdebias.data.synthetic import MovingSpriteDataset
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip, ToFloatClip
-from bgdebias.training.config import PretrainConfig, require
+from bgdebias.training.config import ResolvedPretrainConfig
 
 #: Frames per synthetic training video; each view takes a random window of ``num_frames``.
 SYNTHETIC_VIDEO_FRAMES = 12
 
 
-def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
+def build_pretrain_dataset(config: ResolvedPretrainConfig) -> Dataset[Any]:
     """Videos for pretraining: items whose ``clip`` is a float video ``(C, T, H, W)``.
 
     The synthetic dataset yields whole 12-frame videos, deterministic by index, so two
@@ -30,7 +30,7 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
     skipped (logged as warnings, another video takes their place) so that one corrupt file
     does not end a long run.
     """
-    size = require(config.size, "size")
+    size = config.size
     if config.dataset == "synthetic":
         return MovingSpriteDataset(
             split="train",
@@ -45,14 +45,14 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
     # Real videos: one window of twice the clip length per video (every `frame_stride`-th
     # frame), resized and centre-cropped to a square 8/7 of the crop size; the two views
     # then take their own windows and random crops inside it.
-    frames = 2 * require(config.num_frames, "num_frames")
+    frames = 2 * config.num_frames
     side = round(size * 8 / 7)
     transform = ClipCompose(
         [ToFloatClip(layout="CTHW"), ResizeShortSideClip(side), CenterCropClip(side)]
     )
     return build_video_dataset(
         config.dataset,
-        require(config.root, "root"),
+        config.dataset_root,
         split="train",
         clip_sampler=RandomClipSampler(frames, stride=config.frame_stride),
         annotations=config.annotations,

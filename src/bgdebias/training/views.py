@@ -14,7 +14,7 @@ from bgdebias.data.batch_transforms import (
 )
 from bgdebias.data.sampling import RandomClipSampler
 from bgdebias.data.transforms import NormalizeClip
-from bgdebias.training.config import PretrainConfig, require
+from bgdebias.training.config import ResolvedPretrainConfig
 
 
 class ClipViewAugmentation(nn.Module):
@@ -112,7 +112,9 @@ class ClipViewAugmentation(nn.Module):
         return self.normalize(view) if self.normalize is not None else view
 
 
-def view_augmentation(config: PretrainConfig, *, num_views: int = 2) -> ClipViewAugmentation:
+def view_augmentation(
+    config: ResolvedPretrainConfig, *, num_views: int = 2
+) -> ClipViewAugmentation:
     """The views a resolved :class:`PretrainConfig` asks for (frames, crop, flip, jitter).
 
     Args:
@@ -123,11 +125,11 @@ def view_augmentation(config: PretrainConfig, *, num_views: int = 2) -> ClipView
         The augmentation module.
     """
     return ClipViewAugmentation(
-        num_frames=require(config.num_frames, "num_frames"),
-        size=require(config.size, "size"),
+        num_frames=config.num_frames,
+        size=config.size,
         stride=config.frame_stride,
-        scale=(require(config.min_crop_scale, "min_crop_scale"), 1.0),
-        flip_p=require(config.flip_p, "flip_p"),
+        scale=(config.min_crop_scale, 1.0),
+        flip_p=config.flip_p,
         jitter_p=config.jitter_p,
         num_views=num_views,
     )
