@@ -29,7 +29,7 @@ def test_a_run_leaves_config_log_and_rotated_checkpoints(tiny_config: PretrainCo
     result = pretrain(tiny_config, progress=False)
     run = Path(tiny_config.output_dir)
     assert result.step == 4 and not result.interrupted
-    assert PretrainConfig.from_file(run / "config.json") == tiny_config.resolved()
+    assert PretrainConfig.from_file(run / "config.json").resolved() == tiny_config.resolved()
     rows = read_log(run / "log.csv")
     assert [row["step"] for row in rows] == [1, 2, 3, 4]
     assert all(row["loss"] > 0 and row["wide"] > 0 and row["micro"] > 0 for row in rows)

@@ -493,20 +493,21 @@ class ResolvedPretrainConfig(PretrainConfig):
         True
     """
 
-    w_static: float
-    num_frames: int
-    size: int
-    flip_p: float
-    min_crop_scale: float
-    backbone: str
-    stage: str
-    queue_size: int
-    momentum: float
-    optimizer: OptimizerName
-    lr: float
-    weight_decay: float
-    batch_size: int
-    warmup_steps: int
+    # `field()` drops the inherited default (None): each value must be given.
+    w_static: float = field()
+    num_frames: int = field()
+    size: int = field()
+    flip_p: float = field()
+    min_crop_scale: float = field()
+    backbone: str = field()
+    stage: str = field()
+    queue_size: int = field()
+    momentum: float = field()
+    optimizer: OptimizerName = field()
+    lr: float = field()
+    weight_decay: float = field()
+    batch_size: int = field()
+    warmup_steps: int = field()
 
     @property
     def dataset_root(self) -> str:

@@ -206,7 +206,7 @@ def pretrain(
                         "static": out.static.item(),
                         "wide": out.wide.item(),
                         "micro": out.micro.item(),
-                        "lr": state.scheduler.get_last_lr()[0],
+                        "lr": float(state.scheduler.get_last_lr()[0]),
                         "momentum": train.momentum,
                         "clips_per_s": config.batch_size
                         * context.world_size
