@@ -20,7 +20,11 @@ if TYPE_CHECKING:
         ResolvedPretrainConfig,
         read_mapping,
     )
-    from bgdebias.training.data import build_pretrain_dataset, collate_videos
+    from bgdebias.training.data import (
+        SYNTHETIC_VIDEO_FRAMES,
+        build_pretrain_dataset,
+        collate_videos,
+    )
     from bgdebias.training.device import pick_device
     from bgdebias.training.divergence import TrainingDivergedError
     from bgdebias.training.encoder import DebiasEncoder, EncodedClips
@@ -38,7 +42,12 @@ if TYPE_CHECKING:
         training_pictures,
     )
     from bgdebias.training.progress import format_significant
-    from bgdebias.training.recipe import DebiasedMoCo, build_recipe, freeze_random_frame
+    from bgdebias.training.recipe import (
+        DebiasedMoCo,
+        build_mixer,
+        build_recipe,
+        freeze_random_frame,
+    )
     from bgdebias.training.result import PretrainResult
     from bgdebias.training.sampler import StepBatchSampler
     from bgdebias.training.state import TrainingState
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOSS_COLUMNS",
     "METHODS",
+    "SYNTHETIC_VIDEO_FRAMES",
     "CheckpointError",
     "DebiasEncoder",
     "DebiasedMoCo",
@@ -68,6 +78,7 @@ __all__ = [
     "StepBatchSampler",
     "TrainingDivergedError",
     "TrainingState",
+    "build_mixer",
     "build_optimizer",
     "build_pretrain_dataset",
     "build_recipe",
@@ -111,7 +122,10 @@ __getattr__, __dir__ = lazy_exports(
             ["METHODS", "PretrainConfig", "ResolvedPretrainConfig", "read_mapping"],
             "bgdebias.training.config",
         ),
-        **dict.fromkeys(["build_pretrain_dataset", "collate_videos"], "bgdebias.training.data"),
+        **dict.fromkeys(
+            ["SYNTHETIC_VIDEO_FRAMES", "build_pretrain_dataset", "collate_videos"],
+            "bgdebias.training.data",
+        ),
         **dict.fromkeys(["pick_device"], "bgdebias.training.device"),
         **dict.fromkeys(["build_optimizer", "cosine_schedule"], "bgdebias.training.optim"),
         **dict.fromkeys(["StepBatchSampler"], "bgdebias.training.sampler"),
@@ -138,7 +152,8 @@ __getattr__, __dir__ = lazy_exports(
         **dict.fromkeys(["format_significant"], "bgdebias.training.progress"),
         **dict.fromkeys(["PretrainResult"], "bgdebias.training.result"),
         **dict.fromkeys(
-            ["DebiasedMoCo", "build_recipe", "freeze_random_frame"], "bgdebias.training.recipe"
+            ["DebiasedMoCo", "build_mixer", "build_recipe", "freeze_random_frame"],
+            "bgdebias.training.recipe",
         ),
     },
 )

@@ -21,20 +21,16 @@ class StepBatchSampler:
         seed: Seed of the epochs' permutations.
         start_step: First step to yield (a resumed run's step).
         steps: Step at which to stop (exclusive).
-        context: This process's rank and the number of processes.
+        context: This process's rank and the number of processes (default: a single
+            process).
 
     Raises:
         ValueError: If the dataset holds fewer than one batch per process.
 
     Example:
         >>> from bgdebias.training import StepBatchSampler
-        >>> from bgdebias.training.distributed import DistributedContext
-        >>> whole = StepBatchSampler(
-        ...     10, 4, seed=0, start_step=0, steps=3, context=DistributedContext()
-        ... )
-        >>> resumed = StepBatchSampler(
-        ...     10, 4, seed=0, start_step=2, steps=3, context=DistributedContext()
-        ... )
+        >>> whole = StepBatchSampler(10, 4, seed=0, start_step=0, steps=3)
+        >>> resumed = StepBatchSampler(10, 4, seed=0, start_step=2, steps=3)
         >>> len(whole), list(whole)[2] == list(resumed)[0]
         (3, True)
     """
@@ -47,8 +43,9 @@ class StepBatchSampler:
         seed: int,
         start_step: int,
         steps: int,
-        context: DistributedContext,
+        context: DistributedContext | None = None,
     ) -> None:
+        context = context or DistributedContext()
         self.size, self.batch_size, self.seed = size, batch_size, seed
         self.start_step, self.steps, self.context = start_step, steps, context
         self.per_epoch = size // (batch_size * context.world_size)

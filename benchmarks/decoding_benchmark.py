@@ -12,8 +12,8 @@ Encodes its own videos into a temporary folder (nothing is downloaded), then mea
 
 Run from the repository root::
 
-    python benchmarks/bench_decoding.py            # about 2 minutes on 2 CPU cores
-    python benchmarks/bench_decoding.py --quick    # a smoke run
+    python benchmarks/decoding_benchmark.py            # about 2 minutes on 2 CPU cores
+    python benchmarks/decoding_benchmark.py --quick    # a smoke run
 """
 
 from __future__ import annotations
