@@ -72,7 +72,7 @@ def test_choices_come_from_the_blocks_and_the_dataset_registry() -> None:
     from bgdebias.data.datasets.registry import VIDEO_DATASETS
     from bgdebias.training.config import DATASETS, MixerThreshold
 
-    assert DATASETS == ("synthetic", *VIDEO_DATASETS)
+    assert ("synthetic", *VIDEO_DATASETS) == DATASETS
     assert set(get_args(MixerThreshold)) == set(get_args(ThresholdMode)) - {"fame"}
     assert get_type_hints(PretrainConfig)["mask_mode"] is MaskMode  # the blocks' own type
 
