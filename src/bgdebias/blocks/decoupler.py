@@ -8,7 +8,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from bgdebias._choices import MaskMode, ThresholdMode
+from bgdebias._choices import MaskMode as MaskMode  # re-exported: the blocks own them
+from bgdebias._choices import ThresholdMode as ThresholdMode
 from bgdebias._validation import (
     check_choice,
     check_clip,

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from bgdebias._choices import VIDEO_DATASETS
+from bgdebias._choices import VIDEO_DATASETS as VIDEO_DATASETS  # re-exported
 from bgdebias._validation import check_choice
 from bgdebias.data.datasets.base import VideoClipDataset
 from bgdebias.data.datasets.diving48 import Diving48
