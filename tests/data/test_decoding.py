@@ -13,9 +13,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data import decoding
-from bgdebias.data.decode_errors import VideoDecodeError
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding import reader as decoding
+from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.decoding import (
     VideoReader,
     apply_short_video,

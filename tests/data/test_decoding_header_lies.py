@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bgdebias.data import _decode_notices as notices
+from bgdebias.data.decoding import _notices as notices
 from bgdebias.data.decoding import VideoReader, decode_frames, read_video_metadata
 
 BACKENDS = ("torchcodec", "pyav", "auto")

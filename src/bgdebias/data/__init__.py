@@ -29,7 +29,7 @@ from bgdebias.data.datasets import (
     kinetics_file_name,
     template_label,
 )
-from bgdebias.data.decode_errors import VideoDecodeError
+from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.decoding import (
     BackendChoice,
     ShortVideoMode,
@@ -71,8 +71,8 @@ from bgdebias.data.transforms import (
     TwoViewTransform,
     to_float_clip,
 )
-from bgdebias.data.video_metadata import DecoderBackend, VideoMetadata
-from bgdebias.data.video_writer import SUPPORTED_CODECS, write_video
+from bgdebias.data.decoding.metadata import DecoderBackend, VideoMetadata
+from bgdebias.data.decoding.writer import SUPPORTED_CODECS, write_video
 
 __all__ = [
     "BACKGROUND_FAMILIES",

@@ -5,7 +5,7 @@ is opened while indexing), asks ``clip_sampler(num_frames, generator)`` for the 
 of its clips, decodes exactly those frames, converts each clip to float ``(C, T, H, W)`` in
 [0, 1] (or keeps ``uint8``) and applies ``transform`` to each clip.
 
-Unreadable videos (:class:`~bgdebias.data.decode_errors.VideoDecodeError`) follow
+Unreadable videos (:class:`~bgdebias.data.VideoDecodeError`) follow
 ``on_error``: ``"raise"`` re-raises; ``"skip"`` logs a warning, records the path in
 :attr:`VideoClipDataset.skipped` and returns the next readable video instead (index + 1,
 wrapping), so the substitute is deterministic. Each ``DataLoader`` worker holds its own copy
@@ -41,7 +41,7 @@ from bgdebias.data.datasets._index import (
     load_cached_index,
     save_cached_index,
 )
-from bgdebias.data.decode_errors import VideoDecodeError
+from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.decoding import BackendChoice, ShortVideoMode, VideoReader
 from bgdebias.data.sampling import ClipSampler
 from bgdebias.data.transforms import to_float_clip

@@ -108,7 +108,7 @@ def to_float_clip(
             out as ``layout`` with an optional leading batch dimension.
         layout: Dimension order of a plain ``frames`` tensor without the batch: ``"TCHW"``
             (torchcodec, torchvision), ``"THWC"`` (PyAV,
-            :func:`~bgdebias.data.video_writer.write_video`) or ``"CTHW"``.
+            :func:`~bgdebias.data.write_video`) or ``"CTHW"``.
         channels: Number of channels ``frames`` must have in dimension C (``None``: any).
 
     Returns:
