@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from bgdebias.data.decoding import VideoReader, decode_frames
 from bgdebias.data.decoding import _notices as notices
 from bgdebias.data.decoding._pyav import PyAVVideo
 from bgdebias.data.decoding._torchcodec import TorchcodecVideo
 from bgdebias.data.decoding.errors import VideoDecodeError
-from bgdebias.data.decoding import VideoReader, decode_frames
 from bgdebias.data.decoding.writer import write_video
 
 

@@ -16,8 +16,7 @@ from bgdebias.data.synthetic import (
     sprite_trajectory,
     video_seed,
 )
-from bgdebias.data.transform_presets import moco_clip_augmentation
-from bgdebias.data.transforms import TwoViewTransform
+from bgdebias.data.transforms import TwoViewTransform, moco_clip_augmentation
 
 
 def test_sample_fields_shapes_and_range() -> None:

@@ -41,10 +41,10 @@ from bgdebias.data.datasets._index import (
     load_cached_index,
     save_cached_index,
 )
-from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.decoding import BackendChoice, ShortVideoMode, VideoReader
+from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.sampling import ClipSampler
-from bgdebias.data.transforms import to_float_clip
+from bgdebias.data.transforms.colour import to_float_clip
 
 logger = logging.getLogger("bgdebias.data.datasets")
 
@@ -144,7 +144,7 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
             clip_len)``, e.g. :class:`~bgdebias.data.sampling.RandomClipSampler`.
         transform: Callable applied to each clip (float ``(C, T, H, W)`` in [0, 1], or uint8
             with ``clip_dtype="uint8"``), e.g.
-            :func:`~bgdebias.data.transform_presets.moco_clip_augmentation`.
+            :func:`~bgdebias.data.moco_clip_augmentation`.
         backend: Decoder, ``"torchcodec"``, ``"pyav"`` or ``"auto"``.
         short_video: Frame indices past the end of a video: ``"loop"`` (wrap, default),
             ``"repeat_last"`` or ``"error"``; see :mod:`bgdebias.data.decoding`.

@@ -164,7 +164,7 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         clip_sampler: Optional :class:`~bgdebias.data.sampling.ClipSampler` applied to each
             video; it draws from the global generator, so clips vary between epochs.
         transform: Optional callable applied to the clip tensor (e.g.
-            :func:`~bgdebias.data.transform_presets.moco_clip_augmentation`).
+            :func:`~bgdebias.data.moco_clip_augmentation`).
 
     Shape:
         ``dataset[i].clip`` is ``(3, num_frames, size, size)`` without a sampler.

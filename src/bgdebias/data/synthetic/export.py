@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 
 from bgdebias._validation import check_choice, check_int
-from bgdebias.data.synthetic.dataset import MovingSpriteDataset
 from bgdebias.data.decoding.writer import SUPPORTED_CODECS, write_video
+from bgdebias.data.synthetic.dataset import MovingSpriteDataset
 
 _TRAIN_GROUPS = range(8, 26)  # g08 .. g25
 _TEST_GROUPS = range(1, 8)  # g01 .. g07

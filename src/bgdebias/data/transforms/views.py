@@ -1,20 +1,20 @@
-"""Augmented views of each video (two for a MoCo step), drawn from one generator."""
+"""The views of each video for a training step (two for MoCo), drawn from one generator.
+
+This is the library's two-view pipeline; its strengths are an
+:class:`~bgdebias.data.AugmentationStrengths` (see :mod:`bgdebias.data.transforms.presets`).
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
-from bgdebias._validation import check_clip, check_int, check_unit
-from bgdebias.data.batch_transforms import (
-    ColorJitterClip,
-    RandomGrayscaleClip,
-    RandomHorizontalFlipClip,
-    RandomResizedCropClip,
-)
+from bgdebias._validation import check_clip, check_int
 from bgdebias.data.sampling import RandomClipSampler
-from bgdebias.data.transforms import NormalizeClip
-from bgdebias.training.config import PretrainConfig, require
+from bgdebias.data.transforms.blur import GaussianBlurClip
+from bgdebias.data.transforms.colour import NormalizeClip, RandomGrayscaleClip
+from bgdebias.data.transforms.geometric import RandomHorizontalFlipClip, RandomResizedCropClip
+from bgdebias.data.transforms.presets import PRETRAIN_VIEW_STRENGTHS, AugmentationStrengths
 
 
 class ClipViewAugmentation(nn.Module):
@@ -30,16 +30,26 @@ class ClipViewAugmentation(nn.Module):
         num_frames: Frames per view.
         size: Crop size of each view.
         stride: Temporal stride inside a window.
-        scale: Area range of the random resized crop.
-        flip_p: Probability of a (shared) horizontal flip per video.
-        jitter_p: Probability of colour jitter per view (strengths 0.4, 0.4, 0.4, 0.1).
-        grayscale_p: Probability of grayscale per view.
+        strengths: Crop area, flip (shared: ``flip_p`` per video), jitter, grayscale and
+            blur of each view (default :data:`~bgdebias.data.PRETRAIN_VIEW_STRENGTHS`: no
+            blur).
         normalize: Apply the Kinetics normalisation last.
         num_views: Views per video (2 for MoCo, 1 for supervised training).
 
     Shape:
         videos ``(B, C, T_video, H, W)`` float in [0, 1] -> ``num_views`` tensors
         ``(B, C, num_frames, size, size)``.
+
+    Example:
+        >>> import torch
+        >>> augment = ClipViewAugmentation(num_frames=4, size=16)
+        >>> videos = torch.rand(2, 3, 12, 20, 20, generator=torch.Generator().manual_seed(0))
+        >>> query, key = augment(videos, torch.Generator().manual_seed(0))
+        >>> query.shape, key.shape, torch.equal(query, key)
+        (torch.Size([2, 3, 4, 16, 16]), torch.Size([2, 3, 4, 16, 16]), False)
+        >>> again = augment(videos, torch.Generator().manual_seed(0))  # reproducible
+        >>> torch.equal(again[0], query) and torch.equal(again[1], key)
+        True
     """
 
     def __init__(
@@ -48,20 +58,24 @@ class ClipViewAugmentation(nn.Module):
         num_frames: int,
         size: int,
         stride: int = 1,
-        scale: tuple[float, float] = (0.4, 1.0),
-        flip_p: float = 0.5,
-        jitter_p: float = 0.8,
-        grayscale_p: float = 0.2,
+        strengths: AugmentationStrengths = PRETRAIN_VIEW_STRENGTHS,
         normalize: bool = True,
         num_views: int = 2,
     ) -> None:
         super().__init__()
+        if not isinstance(strengths, AugmentationStrengths):
+            raise TypeError(
+                f"`strengths` must be an AugmentationStrengths, got {type(strengths).__name__}"
+            )
         check_int(num_frames, "num_frames", minimum=1)
+        self.strengths = strengths
         self.windows = RandomClipSampler(num_frames, stride=check_int(stride, "stride", minimum=1))
-        self.crop = RandomResizedCropClip(check_int(size, "size", minimum=1), scale=scale)
-        self.flip = RandomHorizontalFlipClip(check_unit(flip_p, "flip_p"))
-        self.jitter = ColorJitterClip(0.4, 0.4, 0.4, 0.1, p=jitter_p)
-        self.grayscale = RandomGrayscaleClip(grayscale_p)
+        self.crop = RandomResizedCropClip(check_int(size, "size", minimum=1), scale=strengths.scale)
+        self.flip = RandomHorizontalFlipClip(strengths.flip_p)
+        self.jitter = strengths.colour_jitter()
+        self.grayscale = RandomGrayscaleClip(strengths.grayscale_p)
+        # No blur step at all (not even its draws) when blur_p is 0: the recipe's views.
+        self.blur = GaussianBlurClip(p=strengths.blur_p) if strengths.blur_p > 0 else None
         self.normalize = NormalizeClip() if normalize else None
         self.num_views = check_int(num_views, "num_views", minimum=1)
 
@@ -99,7 +113,7 @@ class ClipViewAugmentation(nn.Module):
         return tuple(views)
 
     def photometric(self, view: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """Colour jitter, grayscale and normalisation of one view (own draw per clip).
+        """Colour jitter, grayscale, blur and normalisation of one view (own draw per clip).
 
         The recipe calls this on every clip it encodes (the mixed clip and the hard
         negatives too), so that mixing happens on raw colours and each encoded clip gets
@@ -109,25 +123,6 @@ class ClipViewAugmentation(nn.Module):
             ``(B, C, T, H, W)`` in [0, 1] -> the same shape, normalised.
         """
         view = self.grayscale(self.jitter(view, generator), generator)
+        if self.blur is not None:
+            view = self.blur(view, generator)
         return self.normalize(view) if self.normalize is not None else view
-
-
-def view_augmentation(config: PretrainConfig, *, num_views: int = 2) -> ClipViewAugmentation:
-    """The views a resolved :class:`PretrainConfig` asks for (frames, crop, flip, jitter).
-
-    Args:
-        config: A resolved configuration (see :meth:`PretrainConfig.resolved`).
-        num_views: 2 for MoCo, 1 for supervised training.
-
-    Returns:
-        The augmentation module.
-    """
-    return ClipViewAugmentation(
-        num_frames=require(config.num_frames, "num_frames"),
-        size=require(config.size, "size"),
-        stride=config.frame_stride,
-        scale=(require(config.min_crop_scale, "min_crop_scale"), 1.0),
-        flip_p=require(config.flip_p, "flip_p"),
-        jitter_p=config.jitter_p,
-        num_views=num_views,
-    )
