@@ -67,7 +67,9 @@ class TwoViewTransform(nn.Module):
     """Two independently augmented views of the same clip (query and key of a MoCo pair).
 
     The two views come from consecutive draws of the same generator, so they differ but are
-    reproducible together.
+    reproducible together. Each view draws its own flip, so with a flipping transform half
+    of the pairs show mirrored motions; :class:`~bgdebias.data.ClipViewAugmentation` shares
+    one flip per video between its views (what the pretraining recipe uses).
 
     Args:
         transform: The augmentation of the query view.
