@@ -6,7 +6,8 @@ import re
 import pytest
 import torch
 
-from bgdebias.data import KINETICS_MEAN, PRETRAIN_VIEW_STRENGTHS
+from bgdebias.data import KINETICS_MEAN
+from bgdebias.data.transforms.presets import PRETRAIN_VIEW_STRENGTHS
 from bgdebias.training.config import PretrainConfig
 from bgdebias.training.views import ClipViewAugmentation, view_augmentation
 

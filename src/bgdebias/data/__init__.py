@@ -38,8 +38,6 @@ from bgdebias.data.synthetic import (
 from bgdebias.data.transforms import (
     KINETICS_MEAN,
     KINETICS_STD,
-    MOCO_V2_STRENGTHS,
-    PRETRAIN_VIEW_STRENGTHS,
     AugmentationStrengths,
     CenterCropClip,
     ClipCompose,
@@ -63,8 +61,6 @@ __all__ = [
     "HMDB51",
     "KINETICS_MEAN",
     "KINETICS_STD",
-    "MOCO_V2_STRENGTHS",
-    "PRETRAIN_VIEW_STRENGTHS",
     "UCF101",
     "AnnotationError",
     "AugmentationStrengths",

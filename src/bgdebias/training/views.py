@@ -19,7 +19,7 @@ def view_augmentation(config: PretrainConfig, *, num_views: int = 2) -> ClipView
         num_views: 2 for MoCo, 1 for supervised training.
 
     Returns:
-        The augmentation module: :data:`~bgdebias.data.PRETRAIN_VIEW_STRENGTHS` with the
+        The augmentation module: ``PRETRAIN_VIEW_STRENGTHS`` with the
         configuration's crop area, flip and jitter probabilities.
 
     Example:

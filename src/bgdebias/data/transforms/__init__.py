@@ -30,8 +30,6 @@ from bgdebias.data.transforms.geometric import (
     ResizeShortSideClip,
 )
 from bgdebias.data.transforms.presets import (
-    MOCO_V2_STRENGTHS,
-    PRETRAIN_VIEW_STRENGTHS,
     AugmentationStrengths,
     eval_clip_transform,
     moco_clip_augmentation,
@@ -41,8 +39,6 @@ from bgdebias.data.transforms.views import ClipViewAugmentation
 __all__ = [
     "KINETICS_MEAN",
     "KINETICS_STD",
-    "MOCO_V2_STRENGTHS",
-    "PRETRAIN_VIEW_STRENGTHS",
     "AugmentationStrengths",
     "BlurParams",
     "CenterCropClip",

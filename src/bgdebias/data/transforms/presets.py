@@ -1,8 +1,8 @@
 """Ready-made clip pipelines and the one place their strengths are written.
 
 :class:`AugmentationStrengths` holds what a MoCo view augmentation draws (crop area, flip,
-colour jitter, grayscale, blur); :data:`MOCO_V2_STRENGTHS` are MoCo v2's values and
-:data:`PRETRAIN_VIEW_STRENGTHS` the pretraining recipe's (larger crops, no blur). Both
+colour jitter, grayscale, blur); ``MOCO_V2_STRENGTHS`` are MoCo v2's values and
+``PRETRAIN_VIEW_STRENGTHS`` the pretraining recipe's (larger crops, no blur). Both
 pipelines read them: :func:`moco_clip_augmentation` (one view per call, any clip, e.g. in a
 dataset) and :class:`~bgdebias.data.ClipViewAugmentation` (the two views of a MoCo step).
 """
@@ -133,7 +133,7 @@ def moco_clip_augmentation(
 
     Args:
         size: Output side in pixels (112 for the R(2+1)D/R3D protocol).
-        strengths: What is drawn (default :data:`MOCO_V2_STRENGTHS`).
+        strengths: What is drawn (default ``MOCO_V2_STRENGTHS``).
         mean: Normalisation mean per channel.
         std: Normalisation standard deviation per channel.
 

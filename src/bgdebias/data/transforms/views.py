@@ -31,7 +31,7 @@ class ClipViewAugmentation(nn.Module):
         size: Crop size of each view.
         stride: Temporal stride inside a window.
         strengths: Crop area, flip (shared: ``flip_p`` per video), jitter, grayscale and
-            blur of each view (default :data:`~bgdebias.data.PRETRAIN_VIEW_STRENGTHS`: no
+            blur of each view (default ``PRETRAIN_VIEW_STRENGTHS``: no
             blur).
         normalize: Apply the Kinetics normalisation last.
         num_views: Views per video (2 for MoCo, 1 for supervised training).
