@@ -37,7 +37,7 @@ from bgdebias.data.datasets import UCF101, VideoFolder
 from bgdebias.data.decoding import VideoReader
 from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip
-from bgdebias.data.video_writer import write_video
+from bgdebias.data import write_video
 
 RESOLUTIONS = ((128, 170), (240, 320))
 CLIP_LEN = 16

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import StaticDynamicDecoupler
-from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask, frame_difference_energy
+from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask
+from bgdebias.blocks.functional import frame_difference_energy
 from scenes import iou, moving_square_scene
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
@@ -412,7 +413,7 @@ def test_background_of_decoupled_clip_has_zero_motion_energy() -> None:
 
 
 def test_auto_kernel_is_about_ten_percent() -> None:
-    from bgdebias.blocks import auto_blur_kernel_size
+    from bgdebias.blocks.functional import auto_blur_kernel_size
 
     assert auto_blur_kernel_size(112, 160) == 11
     assert auto_blur_kernel_size(224, 224) == 23

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import SemiNegativePairMixer, StaticDynamicDecoupler
-from bgdebias.blocks import MIN_FRAME_SIDE, frame_difference_energy
+from bgdebias.blocks import MIN_FRAME_SIDE
+from bgdebias.blocks.functional import frame_difference_energy
 from scenes import moving_square_scene
 
 

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgdebias.blocks import (
+from bgdebias.blocks.functional import (
     gaussian_blur_maps,
     minmax_normalize_maps,
     otsu_mask,

@@ -13,9 +13,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data import decoding
-from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.decoding import (
     VideoReader,
     apply_short_video,
@@ -24,6 +21,9 @@ from bgdebias.data.decoding import (
     read_video_metadata,
     resolve_backend,
 )
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding import reader as decoding
+from bgdebias.data.decoding.errors import VideoDecodeError
 
 BACKENDS = ("torchcodec", "pyav")
 CONTAINERS = ("mp4", "avi", "webm")

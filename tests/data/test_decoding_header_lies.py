@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bgdebias.data import _decode_notices as notices
 from bgdebias.data.decoding import VideoReader, decode_frames, read_video_metadata
+from bgdebias.data.decoding import _notices as notices
 
 BACKENDS = ("torchcodec", "pyav", "auto")
 HELD = 12  # frames the test AVI holds

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 import bgdebias
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data import decoding
-from bgdebias.data._torchcodec_backend import torchcodec_load_error
 from bgdebias.data.decoding import VideoReader, available_backends, decode_frames, resolve_backend
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding import reader as decoding
+from bgdebias.data.decoding._torchcodec import torchcodec_load_error
 
 LOAD_ERROR = (
     "Could not load libtorchcodec. Likely causes:\n"

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from bgdebias.data import MovingSpriteSample, VideoSample
 from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
 from bgdebias.data.synthetic import (
     BACKGROUND_FAMILIES,
@@ -16,8 +17,7 @@ from bgdebias.data.synthetic import (
     sprite_trajectory,
     video_seed,
 )
-from bgdebias.data.transform_presets import moco_clip_augmentation
-from bgdebias.data.transforms import TwoViewTransform
+from bgdebias.data.transforms import TwoViewTransform, moco_clip_augmentation
 
 
 def test_sample_fields_shapes_and_range() -> None:
@@ -27,10 +27,15 @@ def test_sample_fields_shapes_and_range() -> None:
     assert sample.clip.dtype == torch.float32
     assert float(sample.clip.min()) >= 0.0
     assert float(sample.clip.max()) <= 1.0
-    assert int(sample.label) == 11 % 8
-    assert sample.label.dtype == torch.int64
-    assert 0 <= int(sample.background_family) < 8
-    assert int(sample.video_index) == 11
+    assert sample.label == 11 % 8
+    assert 0 <= sample.background_family < 8
+    assert sample.video_index == 11
+    # One sample schema with the video datasets: plain ints per item, int64 once batched.
+    assert {type(sample.label), type(sample.background_family), type(sample.video_index)} == {int}
+    assert VideoSample._fields == ("clip", "label", "video_index", "path")
+    assert MovingSpriteSample._fields == ("clip", "label", "background_family", "video_index")
+    assert MovingSpriteSample.__annotations__["label"] == VideoSample.__annotations__["label"]
+    assert data.batch([11, 3]).label.dtype == torch.int64
     assert len(data) == 20
     assert data.classes == MOTION_CLASSES
     assert data.families == BACKGROUND_FAMILIES

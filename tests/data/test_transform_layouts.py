@@ -12,24 +12,22 @@ from torch import Tensor
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from bgdebias.data.batch_transforms import (
-    ColorJitterClip,
-    GaussianBlurClip,
-    RandomGrayscaleClip,
-    RandomHorizontalFlipClip,
-    RandomResizedCropClip,
-)
-from bgdebias.data.transform_presets import eval_clip_transform, moco_clip_augmentation
+from bgdebias.data.functional import as_clip_batch, to_float_clip
 from bgdebias.data.transforms import (
     CenterCropClip,
     ClipCompose,
+    ColorJitterClip,
+    GaussianBlurClip,
     NormalizeClip,
+    RandomGrayscaleClip,
+    RandomHorizontalFlipClip,
+    RandomResizedCropClip,
     ResizeShortSideClip,
     ToFloatClip,
     TorchvisionClipTransform,
     TwoViewTransform,
-    as_clip_batch,
-    to_float_clip,
+    eval_clip_transform,
+    moco_clip_augmentation,
 )
 
 MEAN = [0.45, 0.4, 0.35]

@@ -10,25 +10,24 @@ from hypothesis import strategies as st
 from torch import Tensor
 from torchvision.transforms import v2
 
-from bgdebias.data.batch_transforms import (
-    ColorJitterClip,
-    GaussianBlurClip,
-    RandomGrayscaleClip,
-    RandomHorizontalFlipClip,
-    RandomResizedCropClip,
-)
-from bgdebias.data.transform_presets import eval_clip_transform, moco_clip_augmentation
+from bgdebias.data.functional import to_float_clip
 from bgdebias.data.transforms import (
     KINETICS_MEAN,
     KINETICS_STD,
     CenterCropClip,
     ClipCompose,
+    ColorJitterClip,
+    GaussianBlurClip,
     NormalizeClip,
+    RandomGrayscaleClip,
+    RandomHorizontalFlipClip,
+    RandomResizedCropClip,
     ResizeShortSideClip,
     ToFloatClip,
     TorchvisionClipTransform,
     TwoViewTransform,
-    to_float_clip,
+    eval_clip_transform,
+    moco_clip_augmentation,
 )
 
 

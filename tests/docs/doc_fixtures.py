@@ -14,7 +14,7 @@ import torch
 
 
 def _video(path: Path, *, codec: str, seed: int, frames: int = 12, size: int = 32) -> None:
-    from bgdebias.data.video_writer import write_video
+    from bgdebias.data import write_video
 
     generator = torch.Generator().manual_seed(seed)
     clip = torch.randint(0, 256, (frames, size, size, 3), generator=generator, dtype=torch.uint8)

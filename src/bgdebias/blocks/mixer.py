@@ -82,7 +82,8 @@ class SemiNegativePairMixer(nn.Module):
 
     ``torch.compile(fullgraph=True)`` and ``torch.export`` trace every option without a
     ``generator`` (Dynamo cannot trace one: seed with ``torch.manual_seed``). Inside them
-    the derangement is drawn in the graph (see :func:`~bgdebias.blocks.random_derangement`):
+    the derangement is drawn in the graph (see
+    :func:`~bgdebias.blocks.functional.random_derangement`):
     still uniform and without fixed points, but not the eager draw of the same seed.
     :class:`MixedBatch` is registered as a pytree, so an exported mixer returns it.
 

@@ -5,7 +5,7 @@ is opened while indexing), asks ``clip_sampler(num_frames, generator)`` for the 
 of its clips, decodes exactly those frames, converts each clip to float ``(C, T, H, W)`` in
 [0, 1] (or keeps ``uint8``) and applies ``transform`` to each clip.
 
-Unreadable videos (:class:`~bgdebias.data.decode_errors.VideoDecodeError`) follow
+Unreadable videos (:class:`~bgdebias.data.VideoDecodeError`) follow
 ``on_error``: ``"raise"`` re-raises; ``"skip"`` logs a warning, records the path in
 :attr:`VideoClipDataset.skipped` and returns the next readable video instead (index + 1,
 wrapping), so the substitute is deterministic. Each ``DataLoader`` worker holds its own copy
@@ -41,10 +41,10 @@ from bgdebias.data.datasets._index import (
     load_cached_index,
     save_cached_index,
 )
-from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.decoding import BackendChoice, ShortVideoMode, VideoReader
+from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.sampling import ClipSampler
-from bgdebias.data.transforms import to_float_clip
+from bgdebias.data.transforms.colour import to_float_clip
 
 logger = logging.getLogger("bgdebias.data.datasets")
 
@@ -144,7 +144,7 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
             clip_len)``, e.g. :class:`~bgdebias.data.sampling.RandomClipSampler`.
         transform: Callable applied to each clip (float ``(C, T, H, W)`` in [0, 1], or uint8
             with ``clip_dtype="uint8"``), e.g.
-            :func:`~bgdebias.data.transform_presets.moco_clip_augmentation`.
+            :func:`~bgdebias.data.moco_clip_augmentation`.
         backend: Decoder, ``"torchcodec"``, ``"pyav"`` or ``"auto"``.
         short_video: Frame indices past the end of a video: ``"loop"`` (wrap, default),
             ``"repeat_last"`` or ``"error"``; see :mod:`bgdebias.data.decoding`.
