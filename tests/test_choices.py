@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Literal, assert_type
+from typing import Literal
 
 import pytest
+from typing_extensions import assert_type
 
 from bgdebias._validation import check_choice
 
