@@ -9,6 +9,7 @@ from torch.utils.data import TensorDataset
 
 from bgdebias.evaluation import (
     ClipFeatures,
+    LinearProbeResult,
     knn_classify,
     linear_probe,
     retrieval_recall,
@@ -56,6 +57,7 @@ def test_retrieval_reports_the_cutoffs_up_to_the_gallery_size() -> None:
 def test_linear_is_the_linear_probe_of_the_features() -> None:
     got = run_video_protocol("linear", MeanColour(), TRAIN, TEST)
     expected = linear_probe(_features(TRAIN), _features(TEST))
+    assert isinstance(got, LinearProbeResult)
     assert (got.top1, got.top5) == (expected.top1, expected.top5)
 
 
