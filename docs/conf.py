@@ -31,6 +31,7 @@ extensions = [
     "sphinx_autodoc_typehints",
     "myst_parser",
     "apigen",
+    "stage_table",
 ]
 
 # --- API reference (docs/_ext/apigen.py writes docs/api/ from each module's __all__) -----

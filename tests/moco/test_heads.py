@@ -19,7 +19,7 @@ def test_default_is_moco_v2_linear_relu_linear() -> None:
 
 
 def test_matches_a_hand_written_mlp() -> None:
-    head = ProjectionHead(4, 6, 3)
+    head = ProjectionHead(4, hidden_dim=6, out_dim=3)
     x = torch.randn(5, 4)
     first, last = head.layers[0], head.layers[2]
     expected = torch.relu(x @ first.weight.T + first.bias) @ last.weight.T + last.bias
@@ -28,7 +28,7 @@ def test_matches_a_hand_written_mlp() -> None:
 
 @pytest.mark.parametrize(("num_layers", "batch_norm"), [(1, False), (2, True), (3, True)])
 def test_shapes_and_gradients_reach_the_first_layer(num_layers: int, batch_norm: bool) -> None:
-    head = ProjectionHead(8, 16, 4, num_layers=num_layers, batch_norm=batch_norm)
+    head = ProjectionHead(8, hidden_dim=16, out_dim=4, num_layers=num_layers, batch_norm=batch_norm)
     out = head(torch.randn(6, 8))
     assert out.shape == (6, 4)
     out.square().sum().backward()
@@ -49,11 +49,16 @@ def test_constructor_errors() -> None:
     with pytest.raises(ValueError, match=re.escape("`num_layers` must be an int >= 1, got 0")):
         ProjectionHead(4, num_layers=0)
     with pytest.raises(TypeError, match=re.escape("`out_dim` must be an int, got float (2.0)")):
-        ProjectionHead(4, 8, 2.0)  # type: ignore[arg-type]
+        ProjectionHead(4, hidden_dim=8, out_dim=2.0)  # type: ignore[arg-type]
+
+
+def test_sizes_are_keyword_only() -> None:
+    with pytest.raises(TypeError, match="positional argument"):
+        ProjectionHead(4, 8, 2)  # type: ignore[call-arg]
 
 
 def test_forward_errors() -> None:
-    head = ProjectionHead(4, 8, 2)
+    head = ProjectionHead(4, hidden_dim=8, out_dim=2)
     with pytest.raises(TypeError, match=re.escape("`features` must be a torch.Tensor")):
         head([1.0, 2.0])
     with pytest.raises(

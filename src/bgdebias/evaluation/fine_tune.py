@@ -109,7 +109,8 @@ def fine_tune(
         max_steps: Stop after this many optimiser steps (``epochs`` is then an upper bound).
         batch_size: Videos per batch when a dataset is given.
         optimizer: ``"adamw"`` (default) or ``"sgd"`` (with ``momentum``). On small data
-            Adam-type optimisers learn motion where plain SGD stalls (see METHOD.md).
+            Adam-type optimisers learn motion where plain SGD stalls (see
+            :ref:`learnable-first`).
         lr: Learning rate for backbone and head.
         weight_decay: Weight decay (decoupled for AdamW, L2 for SGD).
         momentum: SGD momentum in [0, 1].

@@ -17,10 +17,9 @@ import torch
 from torch import nn
 
 from bgdebias.data.synthetic import MovingSpriteDataset
-from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import (
     BiasStressResult,
-    PooledFeatures,
+    NormalizedEncoder,
     StressSplits,
     background_bias_stress_test,
     make_stress_splits,
@@ -60,33 +59,6 @@ class MethodRun:
     train_seconds: float
     checkpoint: str | None = None
     steps: int | None = None
-
-
-class NormalizedEncoder(nn.Module):
-    """Clips in [0, 1] -> Kinetics normalisation -> backbone -> pooled features ``(B, D)``.
-
-    Args:
-        backbone: A :class:`~bgdebias.models.VideoBackbone` (or any module whose output
-            :class:`~bgdebias.evaluation.PooledFeatures` reads).
-
-    Shape:
-        clips ``(B, 3, T, H, W)`` in [0, 1] -> ``(B, D)``.
-
-    Example:
-        >>> import torch
-        >>> from bgdebias.models import Small3DCNN
-        >>> encoder = NormalizedEncoder(Small3DCNN(base_width=2)).eval()
-        >>> encoder(torch.rand(3, 3, 8, 32, 32)).shape
-        torch.Size([3, 16])
-    """
-
-    def __init__(self, backbone: nn.Module) -> None:
-        super().__init__()
-        self.normalize = NormalizeClip()
-        self.features = PooledFeatures(backbone)
-
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        return self.features(self.normalize(clips))  # type: ignore[no-any-return]
 
 
 def run_bias_comparison(

@@ -66,12 +66,14 @@ class DebiasEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.head = ProjectionHead(backbone.embed_dim, hidden_dim, embed_dim)
+        self.head = ProjectionHead(backbone.embed_dim, hidden_dim=hidden_dim, out_dim=embed_dim)
         self.decomposition: MotionAwareDecomposition | None = None
         self.micro_head: ProjectionHead | None = None
         if micro:
             self.decomposition = MotionAwareDecomposition(check_finite=False)
-            self.micro_head = ProjectionHead(backbone.stage_channels, hidden_dim, embed_dim)
+            self.micro_head = ProjectionHead(
+                backbone.stage_channels, hidden_dim=hidden_dim, out_dim=embed_dim
+            )
 
     def forward(self, clip: Tensor) -> EncodedClips:
         """Encode a batch of clips. Shape: ``(B, C, T, H, W)``."""
