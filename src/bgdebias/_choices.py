@@ -15,4 +15,4 @@ VideoDatasetName = Literal["ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "
 
 THRESHOLD_MODES: tuple[str, ...] = get_args(ThresholdMode)
 MASK_MODES: tuple[str, ...] = get_args(MaskMode)
-VIDEO_DATASETS: tuple[str, ...] = get_args(VideoDatasetName)
+VIDEO_DATASETS: tuple[VideoDatasetName, ...] = get_args(VideoDatasetName)

@@ -200,16 +200,16 @@ class StaticDynamicDecoupler(nn.Module):
     ) -> None:
         super().__init__()
         self.beta = check_open_unit(beta, "beta")
-        self.threshold: ThresholdMode = check_choice(  # type: ignore[assignment]
+        self.threshold: ThresholdMode = check_choice(
             threshold, "threshold", ("fraction", "otsu", "fame", "noise")
         )
         self.soft = bool(soft)
         self.soft_temperature = check_positive(soft_temperature, "soft_temperature")
-        self.mask_mode: MaskMode = check_choice(mask_mode, "mask_mode", ("clip", "frame"))  # type: ignore[assignment]
-        self.static: StaticEstimator = check_choice(  # type: ignore[assignment]
+        self.mask_mode: MaskMode = check_choice(mask_mode, "mask_mode", ("clip", "frame"))
+        self.static: StaticEstimator = check_choice(
             static, "static", ("median", "mean", "random_frame")
         )
-        self.dynamic: DynamicMode = check_choice(dynamic, "dynamic", ("masked", "residual"))  # type: ignore[assignment]
+        self.dynamic: DynamicMode = check_choice(dynamic, "dynamic", ("masked", "residual"))
         if blur_kernel_size is not None:
             check_int(blur_kernel_size, "blur_kernel_size", minimum=1)
             if blur_kernel_size % 2 == 0:

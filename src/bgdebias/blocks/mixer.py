@@ -123,11 +123,11 @@ class SemiNegativePairMixer(nn.Module):
                 f"got {type(decoupler).__name__}"
             )
         self.decoupler = decoupler if decoupler is not None else StaticDynamicDecoupler()
-        self.background: BackgroundSource = check_choice(  # type: ignore[assignment]
+        self.background: BackgroundSource = check_choice(
             background, "background", ("static", "clip")
         )
         self.mix_prob = check_unit(mix_prob, "mix_prob")
-        self.partner: PartnerMode = check_choice(partner, "partner", PARTNER_MODES)  # type: ignore[assignment]
+        self.partner: PartnerMode = check_choice(partner, "partner", PARTNER_MODES)
 
     def forward(
         self,

@@ -10,7 +10,7 @@ from torch import Tensor
 from bgdebias._validation import check_choice, check_int
 
 PartnerMode = Literal["derangement", "roll", "permutation"]
-PARTNER_MODES: tuple[str, ...] = ("derangement", "roll", "permutation")
+PARTNER_MODES: tuple[PartnerMode, ...] = ("derangement", "roll", "permutation")
 
 _MAX_REJECTIONS = 100
 # Candidates drawn at once inside a compiled graph; all fail with probability

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bgdebias._validation import check_choice
 from bgdebias.data.synthetic import MovingSpriteDataset
 from bgdebias.evaluation import (
     BiasStressResult,
@@ -191,7 +192,7 @@ def _run_one(
         # With `resume`, a folder that a killed run left without a checkpoint starts anew.
         continues = resume and latest_checkpoint(config.output_dir) is not None
         result = pretrain(
-            dataclasses.replace(config, method=method),  # type: ignore[arg-type]
+            dataclasses.replace(config, method=check_choice(method, "method", METHODS)),
             resume=continues,
             overwrite=overwrite or (resume and not continues),
             progress=progress,

@@ -28,8 +28,8 @@ OptimizerName = Literal["sgd", "adamw"]
 #: FAME's mask comes with ``method="fame"``.
 MixerThreshold = Literal["fraction", "otsu", "noise"]
 
-METHODS: tuple[str, ...] = get_args(Method)
-DATASETS: tuple[str, ...] = get_args(DatasetName)
+METHODS: tuple[Method, ...] = get_args(Method)
+DATASETS: tuple[DatasetName, ...] = get_args(DatasetName)
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ class KNNMonitor:
             raise ValueError(
                 f"`k` = {k} is larger than `train` ({len(train)} videos)"  # type: ignore[arg-type]
             )
-        self.weighting: KNNWeighting = check_choice(  # type: ignore[assignment]
+        self.weighting: KNNWeighting = check_choice(
             weighting, "weighting", ("exponential", "uniform")
         )
         self.temperature = check_positive(temperature, "temperature")

@@ -129,7 +129,7 @@ class DebiasedMoCo(nn.Module):
             tuple(dict.fromkeys(hard_negatives)) if mixer is not None else ()
         )
         self.micro_on_mixed = bool(micro_on_mixed) and mixer is not None
-        self.mix_view: MixView = check_choice(mix_view, "mix_view", ("query", "key"))  # type: ignore[assignment]
+        self.mix_view: MixView = check_choice(mix_view, "mix_view", ("query", "key"))
         self.loss = loss
         embed_dim = encoder.head.out_dim
         self.queue = MemoryQueue(embed_dim, queue_size)

@@ -48,9 +48,15 @@ from bgdebias.data.synthetic.sprite import actor_colour, actor_texture, render_s
 SyntheticSplit = Literal["train", "aligned", "conflicting", "independent", "static"]
 BackgroundKind = Literal["procedural", "photo"]
 ActorKind = Literal["disc", "textured", "colour"]
-ACTOR_KINDS: tuple[str, ...] = ("disc", "textured", "colour")
+ACTOR_KINDS: tuple[ActorKind, ...] = ("disc", "textured", "colour")
 
-SYNTHETIC_SPLITS: tuple[str, ...] = ("train", "aligned", "conflicting", "independent", "static")
+SYNTHETIC_SPLITS: tuple[SyntheticSplit, ...] = (
+    "train",
+    "aligned",
+    "conflicting",
+    "independent",
+    "static",
+)
 
 
 @dataclass(frozen=True)
@@ -193,10 +199,10 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         transform: Callable[[Tensor], Any] | None = None,
     ) -> None:
         check_choice(split, "split", SYNTHETIC_SPLITS)
-        self.backgrounds: BackgroundKind = check_choice(  # type: ignore[assignment]
+        self.backgrounds: BackgroundKind = check_choice(
             backgrounds, "backgrounds", ("procedural", "photo")
         )
-        self.actor: ActorKind = check_choice(actor, "actor", ACTOR_KINDS)  # type: ignore[assignment]
+        self.actor: ActorKind = check_choice(actor, "actor", ACTOR_KINDS)
         self.split: SyntheticSplit = split
         self.length = check_int(length, "length", minimum=1)
         self.num_classes = check_int(num_classes, "num_classes", minimum=2)
