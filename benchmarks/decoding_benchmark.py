@@ -33,11 +33,11 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, RandomSampler
 
+from bgdebias.data import write_video
 from bgdebias.data.datasets import UCF101, VideoFolder
 from bgdebias.data.decoding import VideoReader
 from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip
-from bgdebias.data import write_video
 
 RESOLUTIONS = ((128, 170), (240, 320))
 CLIP_LEN = 16

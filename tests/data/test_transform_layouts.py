@@ -48,7 +48,7 @@ def _transforms() -> dict[str, Transform]:
         "normalize": NormalizeClip(),
         "crop": RandomResizedCropClip(12),
         "flip": RandomHorizontalFlipClip(),
-        "grayscale": RandomGrayscaleClip(0.5),
+        "grayscale": RandomGrayscaleClip(p=0.5),
         "jitter": ColorJitterClip(p=1.0),
         "blur": GaussianBlurClip(p=1.0),
         "moco": moco_clip_augmentation(12),

@@ -62,8 +62,8 @@ class GaussianBlurClip(RandomClipTransform[BlurParams]):
 
     def __init__(
         self,
-        kernel_size: int | None = None,
         *,
+        kernel_size: int | None = None,
         sigma: tuple[float, float] = (0.1, 2.0),
         p: float = 0.5,
         channels: int | None = 3,

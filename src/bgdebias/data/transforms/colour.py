@@ -249,7 +249,7 @@ class RandomGrayscaleClip(RandomSwitchClip):
         (torch.Size([4, 3, 2, 8, 8]), [True, False, True, True])
     """
 
-    def __init__(self, p: float = 0.2) -> None:
+    def __init__(self, *, p: float = 0.2) -> None:
         super().__init__(p, channels=3, rgb=True)
 
     def _transform_all(self, batch: Tensor) -> Tensor:
@@ -305,7 +305,7 @@ class ColorJitterClip(RandomClipTransform[ColorJitterParams]):
 
     Example:
         >>> import torch
-        >>> jitter = ColorJitterClip(0.4, 0.4, 0.4, 0.1, p=1.0)
+        >>> jitter = ColorJitterClip(p=1.0)
         >>> clips = torch.rand(2, 3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
         >>> out = jitter(clips, generator=torch.Generator().manual_seed(0))
         >>> out.shape, bool(out.min() >= 0 and out.max() <= 1)  # clamped to [0, 1]
@@ -317,11 +317,11 @@ class ColorJitterClip(RandomClipTransform[ColorJitterParams]):
 
     def __init__(
         self,
+        *,
         brightness: float = 0.4,
         contrast: float = 0.4,
         saturation: float = 0.4,
         hue: float = 0.1,
-        *,
         p: float = 0.8,
     ) -> None:
         super().__init__(channels=3, rgb=True)

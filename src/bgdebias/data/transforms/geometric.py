@@ -194,7 +194,7 @@ class RandomHorizontalFlipClip(RandomSwitchClip):
         [7.0, 0.0, 7.0, 7.0]
     """
 
-    def __init__(self, p: float = 0.5, *, channels: int | None = 3) -> None:
+    def __init__(self, *, p: float = 0.5, channels: int | None = 3) -> None:
         super().__init__(p, channels=channels, rgb=False)
 
     def _transform_all(self, batch: Tensor) -> Tensor:

@@ -81,7 +81,13 @@ class AugmentationStrengths:
     def colour_jitter(self) -> ColorJitterClip:
         """The colour jitter these strengths describe."""
         brightness, contrast, saturation, hue = self.jitter
-        return ColorJitterClip(brightness, contrast, saturation, hue, p=self.jitter_p)
+        return ColorJitterClip(
+            brightness=brightness,
+            contrast=contrast,
+            saturation=saturation,
+            hue=hue,
+            p=self.jitter_p,
+        )
 
 
 #: MoCo v2's augmentation: crops of 20-100% of the frame, flip, jitter 0.4/0.4/0.4/0.1 with
@@ -154,9 +160,9 @@ def moco_clip_augmentation(
     steps = [
         ToFloatClip(layout="CTHW"),
         RandomResizedCropClip(size, scale=strengths.scale),
-        RandomHorizontalFlipClip(strengths.flip_p),
+        RandomHorizontalFlipClip(p=strengths.flip_p),
         strengths.colour_jitter(),
-        RandomGrayscaleClip(strengths.grayscale_p),
+        RandomGrayscaleClip(p=strengths.grayscale_p),
     ]
     if strengths.blur_p > 0:
         steps.append(GaussianBlurClip(p=strengths.blur_p))

@@ -71,9 +71,9 @@ class ClipViewAugmentation(nn.Module):
         self.strengths = strengths
         self.windows = RandomClipSampler(num_frames, stride=check_int(stride, "stride", minimum=1))
         self.crop = RandomResizedCropClip(check_int(size, "size", minimum=1), scale=strengths.scale)
-        self.flip = RandomHorizontalFlipClip(strengths.flip_p)
+        self.flip = RandomHorizontalFlipClip(p=strengths.flip_p)
         self.jitter = strengths.colour_jitter()
-        self.grayscale = RandomGrayscaleClip(strengths.grayscale_p)
+        self.grayscale = RandomGrayscaleClip(p=strengths.grayscale_p)
         # No blur step at all (not even its draws) when blur_p is 0: the recipe's views.
         self.blur = GaussianBlurClip(p=strengths.blur_p) if strengths.blur_p > 0 else None
         self.normalize = NormalizeClip() if normalize else None
