@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from bgdebias import training
+from bgdebias.data.functional import resize_side_for_crop
 from bgdebias.training import (
     DebiasedMoCo,
     PretrainConfig,
@@ -167,7 +168,7 @@ def batch_shape(config: PretrainConfig) -> tuple[int, int, int, int, int]:
         (64, 3, 32, 128, 128)
     """
     resolved = config.resolved()
-    side = round(resolved.size * 8 / 7)
+    side = resize_side_for_crop(resolved.size)
     return (resolved.batch_size, 3, 2 * resolved.num_frames, side, side)
 
 

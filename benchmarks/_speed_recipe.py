@@ -13,6 +13,7 @@ from _speed_settings import KEY_MOMENTUM, Settings, Shape
 from _speed_timing import time_variants
 from torch import Tensor
 
+from bgdebias.data.functional import resize_side_for_crop
 from bgdebias.training import (
     DebiasedMoCo,
     PretrainConfig,
@@ -95,7 +96,7 @@ def build_training(method: str, backbone: str, batch: Shape, device: torch.devic
     recipe = build_recipe(config).to(device).train()
     state = TrainingState.start(config, recipe, trainable=recipe.query_encoder)
     size, frames = batch[3], batch[2]
-    side = round(size * 8 / 7)  # the real-data pretraining datasets' square crop
+    side = resize_side_for_crop(size)  # the real-data pretraining datasets' square crop
     data = torch.Generator().manual_seed(1)
     videos = torch.rand(batch[0], batch[1], 2 * frames, side, side, generator=data).to(device)
     augmentation = ClipViewAugmentation(num_frames=frames, size=size)

@@ -111,6 +111,7 @@ nitpick_ignore_regex = [
     (r"py:data", r"Ellipsis"),
     # Bases shown by show-inheritance that are not part of the documented API.
     (r"py:.*", r"bgdebias\.data\.transforms\.base\.(ParamsT|RandomSwitchClip)"),
+    (r"py:.*", r"bgdebias\.data\.datasets\._three_folds\.ThreeFoldDataset"),
 ]
 
 # --- linkcheck: only internal links can be checked here (no network) -------------------

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from bgdebias._choices import MaskMode as MaskMode  # re-exported: the blocks own them
 from bgdebias._choices import ThresholdMode as ThresholdMode
+from bgdebias._random import draw_device
 from bgdebias._validation import (
     check_choice,
     check_clip,
@@ -335,8 +336,9 @@ class StaticDynamicDecoupler(nn.Module):
             return _median_frame(clip)
         if self.static == "mean":
             return clip.mean(dim=2, keepdim=True)
-        device = generator.device if generator is not None else torch.device("cpu")
-        index = torch.randint(clip.shape[2], (clip.shape[0],), generator=generator, device=device)
+        index = torch.randint(
+            clip.shape[2], (clip.shape[0],), generator=generator, device=draw_device(generator)
+        )
         index = index.to(clip.device).view(-1, 1, 1, 1, 1)
         gather_index = index.expand(-1, clip.shape[1], 1, clip.shape[3], clip.shape[4])
         return clip.gather(2, gather_index)

@@ -9,6 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from bgdebias._random import draw_device
 from bgdebias._validation import check_choice, check_unit
 from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
 from bgdebias.blocks.partners import PARTNER_MODES, PartnerMode, choose_partners
@@ -175,8 +176,9 @@ class SemiNegativePairMixer(nn.Module):
     def _coins(self, batch: int, generator: torch.Generator | None, device: torch.device) -> Tensor:
         if self.mix_prob >= 1.0:
             return torch.ones(batch, dtype=torch.bool, device=device)
-        draw_device = generator.device if generator is not None else torch.device("cpu")
-        coins = torch.rand(batch, generator=generator, device=draw_device) < self.mix_prob
+        coins = (
+            torch.rand(batch, generator=generator, device=draw_device(generator)) < self.mix_prob
+        )
         return coins.to(device)
 
     def extra_repr(self) -> str:

@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from bgdebias.data.datasets.registry import build_video_dataset
+from bgdebias.data.functional import resize_side_for_crop
 from bgdebias.data.sampling import RandomClipSampler
 from bgdebias.data.synthetic import MovingSpriteDataset
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip, ToFloatClip
@@ -46,7 +47,7 @@ def build_pretrain_dataset(config: ResolvedPretrainConfig) -> Dataset[Any]:
     # frame), resized and centre-cropped to a square 8/7 of the crop size; the two views
     # then take their own windows and random crops inside it.
     frames = 2 * config.num_frames
-    side = round(size * 8 / 7)
+    side = resize_side_for_crop(size)
     transform = ClipCompose(
         [ToFloatClip(layout="CTHW"), ResizeShortSideClip(side), CenterCropClip(side)]
     )

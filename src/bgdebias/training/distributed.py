@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from bgdebias.moco import concat_all_gather
+from bgdebias.moco import concat_all_gather, is_distributed
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def shuffle_across_ranks(batch: Tensor, generator: torch.Generator) -> tuple[Ten
     Shape:
         batch ``(B, ...)`` -> shard ``(B, ...)`` and the permutation ``(world_size * B,)``.
     """
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if not is_distributed():
         return batch, torch.arange(batch.shape[0], device=batch.device)
     gathered = concat_all_gather(batch)
     permutation = torch.randperm(gathered.shape[0], generator=generator).to(batch.device)
@@ -79,7 +79,7 @@ def unshuffle_across_ranks(outputs: Tensor, permutation: Tensor) -> Tensor:
     Shape:
         outputs ``(B, ...)`` -> this rank's outputs in its original order ``(B, ...)``.
     """
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if not is_distributed():
         return outputs
     gathered = concat_all_gather(outputs)
     restored = torch.empty_like(gathered)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from bgdebias._choices import MaskMode, ThresholdMode
+from bgdebias._random import draw_device
 from bgdebias._validation import check_choice
 from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
 from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
@@ -261,8 +262,7 @@ def freeze_random_frame(clip: Tensor, *, generator: torch.Generator | None = Non
         (torch.Size([2, 1, 3, 1, 1]), True)
     """
     batch, channels, frames, height, width = clip.shape
-    draw_device = generator.device if generator is not None else torch.device("cpu")
-    index = torch.randint(frames, (batch,), generator=generator, device=draw_device)
+    index = torch.randint(frames, (batch,), generator=generator, device=draw_device(generator))
     index = index.to(clip.device).view(batch, 1, 1, 1, 1)
     frame = clip.gather(2, index.expand(batch, channels, 1, height, width))
     return frame.expand_as(clip).contiguous()

@@ -16,7 +16,6 @@ stays empty and the workers' log warnings are the record.
 from __future__ import annotations
 
 import abc
-import hashlib
 import logging
 import operator
 import os
@@ -28,6 +27,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from bgdebias._random import stable_seed
 from bgdebias._validation import check_choice, check_int
 from bgdebias.data.datasets._index import (
     ListedVideo,
@@ -109,11 +109,6 @@ class VideoSample(NamedTuple):
     label: int
     video_index: int
     path: str
-
-
-def _video_seed(seed: int, epoch: int, index: int) -> int:
-    digest = hashlib.blake2b(f"{seed}/{epoch}/{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
 
 
 def _check_indices(indices: Any, num_frames: int) -> Tensor:
@@ -393,7 +388,7 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
     def _generator(self, index: int) -> torch.Generator | None:
         if self.seed is None:
             return None
-        return torch.Generator().manual_seed(_video_seed(self.seed, self.epoch, index))
+        return torch.Generator().manual_seed(stable_seed(self.seed, self.epoch, index))
 
     def _load(self, index: int) -> VideoSample:
         path = self.video_path(index)

@@ -28,7 +28,6 @@ function of ``(seed, "train" or "test", index)`` only. Labels are balanced
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
+from bgdebias._random import stable_seed
 from bgdebias._validation import check_choice, check_int, check_unit
 from bgdebias.data.sampling import ClipSampler
 from bgdebias.data.synthetic.backgrounds import BACKGROUND_FAMILIES, render_background
@@ -141,8 +141,7 @@ def video_seed(seed: int, stream: str, index: int) -> int:
         >>> video_seed(0, "train", 3) != seed  # train and test draw different videos
         True
     """
-    digest = hashlib.blake2b(f"{seed}/{stream}/{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return stable_seed(seed, stream, index)
 
 
 class MovingSpriteDataset(Dataset[MovingSpriteSample]):
