@@ -19,6 +19,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from bgdebias.data import VideoSample
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "loader_scaling.py"
 
@@ -74,15 +76,16 @@ def test_cores_needed() -> None:
         scaling.cores_needed(0.05, 64, 0)
 
 
-class _Squares(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
+class _Squares(torch.utils.data.Dataset[VideoSample]):
     def __len__(self) -> int:
         return 6
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, index: int) -> VideoSample:
         matrix = torch.full((64, 64), float(index))
         for _ in range(20):  # some CPU work to time
             matrix = torch.tanh(matrix @ matrix)
-        return {"clip": torch.full((3, 2, 4, 4), float(index))}
+        clip = torch.full((3, 2, 4, 4), float(index))
+        return VideoSample(clip=clip, label=0, video_index=index, path=f"{index}.mp4")
 
 
 def test_cpu_time_of_worker_items_is_summed_in_the_main_process() -> None:

@@ -23,12 +23,8 @@ TINY = [
 
 
 def _tiny_config(output_dir: Path, **changes: object) -> PretrainConfig:
-    config = PretrainConfig(
-        size=32, batch_size=4, synthetic_videos=16, queue_size=16, hidden_dim=32,
-        embed_dim=16, jitter_p=0.0, device="cpu", log_every=1, output_dir=str(output_dir),
-        steps=8, checkpoint_every=2,
-    )  # fmt: skip
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"steps": 8, "checkpoint_every": 2, "log_every": 1}
+    return PretrainConfig.smoke(output_dir=str(output_dir), **{**settings, **changes})
 
 
 def _names(folder: Path) -> list[str]:

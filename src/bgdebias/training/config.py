@@ -462,6 +462,31 @@ class PretrainConfig:
         return cls(**values)
 
     @classmethod
+    def smoke(cls, **changes: Any) -> PretrainConfig:
+        """The smallest run that exercises every part: a smoke test, not an experiment.
+
+        Synthetic videos of 32 px, batch 4, 16 videos, queue 16, projection 32 -> 16, no
+        colour jitter, on the CPU; ``changes`` set any other field (``steps``,
+        ``output_dir``, ...). The unit tests and the benchmarks' ``--quick`` modes use it.
+
+        Example:
+            >>> config = PretrainConfig.smoke(steps=3, method="moco")
+            >>> config.size, config.batch_size, config.steps, config.method
+            (32, 4, 3, 'moco')
+        """
+        tiny: dict[str, Any] = {
+            "size": 32,
+            "batch_size": 4,
+            "synthetic_videos": 16,
+            "queue_size": 16,
+            "hidden_dim": 32,
+            "embed_dim": 16,
+            "device": "cpu",
+            "jitter_p": 0.0,
+        }
+        return cls.from_dict({**tiny, **changes})
+
+    @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> PretrainConfig:
         """Read a ``.json``, ``.yaml`` or ``.yml`` file."""
         return cls.from_dict(read_mapping(path))

@@ -9,10 +9,11 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from bgdebias.data.datasets import VideoSample
 from bgdebias.data.datasets.registry import build_video_dataset
 from bgdebias.data.functional import resize_side_for_crop
 from bgdebias.data.sampling import RandomClipSampler
-from bgdebias.data.synthetic import MovingSpriteDataset
+from bgdebias.data.synthetic import MovingSpriteDataset, MovingSpriteSample
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip, ToFloatClip
 from bgdebias.training.config import ResolvedPretrainConfig
 
@@ -65,28 +66,23 @@ def build_pretrain_dataset(config: ResolvedPretrainConfig) -> Dataset[Any]:
     )
 
 
-def collate_videos(samples: Sequence[Any]) -> Tensor:
-    """Stack the ``clip`` of each sample (a named tuple, dataclass or dict) into a batch.
+def collate_videos(samples: Sequence[VideoSample | MovingSpriteSample]) -> Tensor:
+    """Stack the ``clip`` of each sample into a batch (uint8 clips become floats in [0, 1]).
 
     Shape:
         Returns ``(B, C, T, H, W)`` float.
     """
-    clips = [_clip_of(sample) for sample in samples]
-    batch = torch.stack(clips)
+    batch = torch.stack([sample.clip for sample in samples])
     return batch if batch.is_floating_point() else batch.float() / 255.0
 
 
-def collate_labelled_videos(samples: Sequence[Any]) -> tuple[Tensor, Tensor]:
+def collate_labelled_videos(
+    samples: Sequence[VideoSample | MovingSpriteSample],
+) -> tuple[Tensor, Tensor]:
     """Like :func:`collate_videos`, also stacking the samples' ``label``.
 
     Shape:
         Returns ``(B, C, T, H, W)`` float and ``(B,)`` int64.
     """
-    labels = [sample["label"] if isinstance(sample, dict) else sample.label for sample in samples]
-    return collate_videos(samples), torch.stack([torch.as_tensor(label) for label in labels]).long()
-
-
-def _clip_of(sample: Any) -> Tensor:
-    if isinstance(sample, dict):
-        return sample["clip"]  # type: ignore[no-any-return]
-    return sample.clip  # type: ignore[no-any-return]
+    labels = torch.tensor([sample.label for sample in samples], dtype=torch.long)
+    return collate_videos(samples), labels
