@@ -96,7 +96,7 @@ def _torchvision_checkpoint(
     backbone = video_backbone(name, stage=config.stage)
     if padding == "replicate":
         replicate_temporal_padding(backbone)
-    encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=False)
+    encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=False)
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():  # batch-norm statistics that are not the defaults
         for module in backbone.modules():

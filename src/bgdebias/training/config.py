@@ -271,7 +271,13 @@ class PretrainConfig:
         default="replicate",
         metadata=_help("small3d: pad time by repeating frames (replicate) or with zeros"),
     )
-    embed_dim: int = field(default=128, metadata=_help("projection head output dimension"))
+    embed_dim: int = field(
+        default=128,
+        metadata=_help(
+            "output size of the projection heads (DebiasEncoder's projection_dim), not the "
+            "backbone's width"
+        ),
+    )
     hidden_dim: int = field(default=512, metadata=_help("projection head hidden width"))
     queue_size: int | None = field(
         default=None,

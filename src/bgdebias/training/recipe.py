@@ -85,7 +85,7 @@ class DebiasedMoCo(nn.Module):
         >>> from bgdebias.training import DebiasEncoder
         >>> _ = torch.manual_seed(0)  # the initial weights
         >>> backbone = Small3DCNN(base_width=2)
-        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=True)
+        >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=True)
         >>> recipe = DebiasedMoCo(
         ...     encoder, mixer=SemiNegativePairMixer(), hard_negatives=("background",),
         ...     loss=DualBackgroundLoss(), queue_size=16,
@@ -307,7 +307,7 @@ def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
     if config.temporal_padding == "replicate":
         replicate_temporal_padding(backbone)
     encoder = DebiasEncoder(
-        backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=parts.micro
+        backbone, projection_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=parts.micro
     )
     if config.method == "fame":
         return FAMEMoCo(
