@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bgdebias import StaticDynamicDecoupler
 from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask
+from bgdebias.blocks.decoupler import ThresholdMode
 from bgdebias.blocks.functional import frame_difference_energy
 from scenes import iou, moving_square_scene
 
@@ -26,7 +27,7 @@ def _device(name: str) -> torch.device:
 
 
 @pytest.mark.parametrize("threshold", ["fraction", "otsu"])
-def test_clip_mask_covers_the_square_path(threshold: str) -> None:
+def test_clip_mask_covers_the_square_path(threshold: ThresholdMode) -> None:
     scene = moving_square_scene()
     path_fraction = scene.path.float().mean().item()
     out = StaticDynamicDecoupler(beta=path_fraction, threshold=threshold)(scene.clip)
@@ -37,7 +38,7 @@ def test_clip_mask_covers_the_square_path(threshold: str) -> None:
 
 
 @pytest.mark.parametrize("threshold", ["fraction", "otsu"])
-def test_frame_mask_follows_the_square(threshold: str) -> None:
+def test_frame_mask_follows_the_square(threshold: ThresholdMode) -> None:
     scene = moving_square_scene()
     square_fraction = scene.square[:, :, 0].float().mean().item()
     decoupler = StaticDynamicDecoupler(beta=square_fraction, threshold=threshold, mask_mode="frame")
@@ -114,7 +115,7 @@ def test_static_clip_has_defined_empty_mask_and_finite_outputs() -> None:
     frame = torch.rand(3, 3, 1, 16, 16)
     clip = frame.expand(3, 3, 6, 16, 16)
     for options in ({}, {"soft": True}, {"threshold": "otsu"}, {"mask_mode": "frame"}):
-        out = StaticDynamicDecoupler(**options)(clip)  # type: ignore[arg-type]
+        out = StaticDynamicDecoupler(**options)(clip)
         assert not out.has_motion.any()
         assert out.mask.abs().sum() == 0
         for tensor in (out.static, out.dynamic, out.mask, out.energy):
@@ -125,8 +126,8 @@ def test_expanded_clip_gives_the_same_result_as_a_contiguous_one() -> None:
     # Regression: torch.median is wrong along stride-0 dimensions.
     clip = moving_square_scene().clip[:, :, :1].expand(-1, -1, 6, -1, -1)
     for mode in ("clip", "frame"):
-        expanded = StaticDynamicDecoupler(mask_mode=mode)(clip)  # type: ignore[arg-type]
-        contiguous = StaticDynamicDecoupler(mask_mode=mode)(clip.contiguous())  # type: ignore[arg-type]
+        expanded = StaticDynamicDecoupler(mask_mode=mode)(clip)
+        contiguous = StaticDynamicDecoupler(mask_mode=mode)(clip.contiguous())
         assert torch.equal(expanded.static, contiguous.static)
         assert torch.equal(expanded.mask, contiguous.mask)
 
@@ -185,7 +186,7 @@ def test_bad_options(kwargs: dict[str, object], error: type[Exception], message:
 )
 def test_bad_clips(clip: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=re.escape(message)):
-        StaticDynamicDecoupler()(clip)  # type: ignore[arg-type]
+        StaticDynamicDecoupler()(clip)
 
 
 # --- layout and smallest frame ----------------------------------------------------------------

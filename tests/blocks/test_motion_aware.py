@@ -107,11 +107,12 @@ def test_projection_is_learnable_and_detach_saliency_stops_its_gradient() -> Non
     features = torch.randn(2, 6, 4, 5, 5, requires_grad=True)
     module = MotionAwareDecomposition(channels=6, projection_dim=3)
     module(features).dynamic.sum().backward()
-    assert module.projection.weight.grad is not None  # type: ignore[union-attr]
-    assert module.projection.weight.grad.abs().sum() > 0  # type: ignore[union-attr]
+    assert isinstance(module.projection, nn.Conv3d)
+    assert module.projection.weight.grad is not None
+    assert module.projection.weight.grad.abs().sum() > 0
     detached = MotionAwareDecomposition(channels=6, projection_dim=3, detach_saliency=True)
     detached(features).dynamic.sum().backward()
-    assert detached.projection.weight.grad is None  # type: ignore[union-attr]
+    assert detached.projection.weight.grad is None
 
 
 @pytest.mark.parametrize(

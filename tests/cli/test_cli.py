@@ -38,7 +38,11 @@ def test_every_command_explains_its_options(
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert f"usage: bgdebias {command}" in text
-    options = [a for a in build_parser()._subparsers._group_actions[0].choices[command]._actions]  # type: ignore[union-attr]
+    subcommands = build_parser()._subparsers
+    assert subcommands is not None
+    choices = subcommands._group_actions[0].choices
+    assert isinstance(choices, dict)
+    options = list(choices[command]._actions)
     for action in options:
         for flag in action.option_strings:
             assert flag in text
@@ -49,7 +53,7 @@ def test_every_command_explains_its_options(
     ("argv", "message"),
     [
         (["pretrain", "--batch-size", "-1"], "`batch_size` must be an int >= 2, got -1"),
-        (["pretrain", "--dataset", "ucf101"], "`root` is required for dataset 'ucf101'"),
+        (["pretrain", "--dataset", "ucf101"], "--root is required for dataset 'ucf101'"),
         (["pretrain", "--config", "missing.yaml"], "configuration file not found: missing.yaml"),
         (["evaluate", "--checkpoint", "nowhere.pt"], "checkpoint not found: nowhere.pt"),
         (["demo", "--steps", "0"], "--steps must be >= 1, got 0"),

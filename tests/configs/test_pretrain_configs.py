@@ -17,13 +17,14 @@ import yaml
 from bgdebias.cli import build_parser
 from bgdebias.cli.pretrain import config_from_args
 from bgdebias.training import PretrainConfig
+from bgdebias.training.config import Method
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs" / "pretrain"
 REPRODUCE = REPO / "docs" / "reproduce.md"
 #: file prefix -> ``PretrainConfig.dataset``
 DATASETS = {"ucf101": "ucf101", "hmdb51": "hmdb51", "kinetics400": "kinetics"}
-METHODS = ("moco", "fame", "full")
+METHODS: tuple[Method, ...] = ("moco", "fame", "full")
 #: The keys of each method's block; every other key is shared by a dataset's three files.
 METHOD_KEYS = {
     "moco": {"method", "temperature"},

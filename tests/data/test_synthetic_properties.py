@@ -29,7 +29,7 @@ def _linear_probe_accuracy(features: Tensor, labels: Tensor, num_train: int) -> 
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
     for _ in range(300):
         optimiser.zero_grad()
-        F.cross_entropy(model(x[:num_train]), labels[:num_train]).backward()
+        F.cross_entropy(model(x[:num_train]), labels[:num_train]).backward()  # type: ignore[no-untyped-call]
         optimiser.step()
     with torch.no_grad():
         predicted = model(x[num_train:]).argmax(dim=1)

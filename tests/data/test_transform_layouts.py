@@ -103,7 +103,7 @@ def test_apply_params_and_two_views_take_a_video() -> None:
 def test_uint8_video_becomes_a_float_video_whatever_the_layout_option() -> None:
     frames = torch.randint(0, 256, (5, 3, 4, 6), dtype=torch.uint8, generator=_seeded(0))
     for layout in ("TCHW", "CTHW", "THWC"):  # a Video is (T, C, H, W) by its type
-        out = ToFloatClip(layout=layout)(tv_tensors.Video(frames))  # type: ignore[arg-type]
+        out = ToFloatClip(layout=layout)(tv_tensors.Video(frames))
         assert type(out) is tv_tensors.Video
         assert out.dtype == torch.float32
         torch.testing.assert_close(out.as_subclass(Tensor), frames.float() / 255)

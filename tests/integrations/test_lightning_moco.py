@@ -124,6 +124,6 @@ def test_momentum_schedule_needs_a_finite_run() -> None:
     class Endless:
         estimated_stepping_batches = float("inf")
 
-    module._trainer = Endless()  # type: ignore[assignment]
+    module._trainer = Endless()
     with pytest.raises(ValueError, match=r"needs Trainer\(max_steps=...\) or max_epochs"):
         module.update_key_encoder()

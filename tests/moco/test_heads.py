@@ -13,8 +13,11 @@ def test_default_is_moco_v2_linear_relu_linear() -> None:
     head = ProjectionHead(16)
     kinds = [type(layer) for layer in head.layers]
     assert kinds == [nn.Linear, nn.ReLU, nn.Linear]
-    assert (head.layers[0].in_features, head.layers[0].out_features) == (16, 2048)
-    assert (head.layers[2].in_features, head.layers[2].out_features) == (2048, 128)
+    first, last = head.layers[0], head.layers[2]
+    assert isinstance(first, nn.Linear)
+    assert isinstance(last, nn.Linear)
+    assert (first.in_features, first.out_features) == (16, 2048)
+    assert (last.in_features, last.out_features) == (2048, 128)
     assert (head.in_dim, head.hidden_dim, head.out_dim) == (16, 2048, 128)
 
 
@@ -22,6 +25,8 @@ def test_matches_a_hand_written_mlp() -> None:
     head = ProjectionHead(4, hidden_dim=6, out_dim=3)
     x = torch.randn(5, 4)
     first, last = head.layers[0], head.layers[2]
+    assert isinstance(first, nn.Linear)
+    assert isinstance(last, nn.Linear)
     expected = torch.relu(x @ first.weight.T + first.bias) @ last.weight.T + last.bias
     torch.testing.assert_close(head(x), expected)
 

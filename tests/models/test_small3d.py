@@ -96,7 +96,7 @@ def test_a_few_adam_steps_fit_a_motion_direction() -> None:
     for _ in range(15):
         loss = nn.functional.cross_entropy(head(backbone(clips).pooled), labels)
         optimizer.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]

@@ -100,7 +100,7 @@ def test_full_contrasts_the_micro_term_against_the_mixed_clip(
     """`full` and `semi_negative_micro` differ only in the micro term's positive."""
     losses = {}
     for method in ("semi_negative_micro", "full"):
-        config = dataclasses.replace(tiny_config, method=method).resolved()  # type: ignore[arg-type]
+        config = dataclasses.replace(tiny_config, method=method).resolved()
         torch.manual_seed(0)
         recipe = build_recipe(config)
         losses[method] = recipe(*_views(), generator=torch.Generator().manual_seed(0))
@@ -209,7 +209,7 @@ def test_the_reversed_negative_is_the_mixed_view_played_backwards(
     torch.manual_seed(0)
     recipe = build_recipe(config)
     encoded: list[torch.Tensor] = []
-    recipe.key_encoder.backbone.register_forward_hook(  # type: ignore[union-attr]
+    recipe.key_encoder.backbone.register_forward_hook(
         lambda module, args, out: encoded.append(args[0])
     )
     query, key = _views()
