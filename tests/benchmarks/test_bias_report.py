@@ -18,7 +18,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bias_report.py"
 
 def _load() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bias_report", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["bias_report"] = module
     spec.loader.exec_module(module)

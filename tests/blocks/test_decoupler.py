@@ -94,7 +94,8 @@ def test_soft_mask_is_a_monotone_function_of_energy() -> None:
     mask, energy = out.mask[0, 0, 0].flatten(), out.energy[0, 0, 0].flatten()
     order = energy.argsort()
     assert bool((mask[order].diff() >= -1e-6).all())
-    assert mask.min().item() >= 0.0 and mask.max().item() <= 1.0
+    assert mask.min().item() >= 0.0
+    assert mask.max().item() <= 1.0
     assert len(mask.unique()) > 10
 
 
@@ -285,13 +286,16 @@ def test_fame_threshold_gives_fames_mask_as_an_expanded_view() -> None:
     out = StaticDynamicDecoupler(threshold="fame", beta=0.3)(clip)
     expected = fame_foreground_mask(clip, beta=0.3)
     expected[1] = 0.0
-    assert out.mask.shape == (2, 1, 8, 40, 40) and out.mask.stride(2) == 0
+    assert out.mask.shape == (2, 1, 8, 40, 40)
+    assert out.mask.stride(2) == 0
     assert torch.equal(out.mask[:, 0, 0], expected)
     assert torch.equal(out.mask[:, :, -1], out.mask[:, :, 0])
     assert out.mask[0].sum().item() == 8 * int(0.3 * 40 * 40)
     assert out.has_motion.tolist() == [True, False]
     assert torch.equal(out.dynamic, clip * out.mask)
-    assert out.energy.min() >= 0 and out.energy.max() <= 1 and out.energy[1].sum() == 0
+    assert out.energy.min() >= 0
+    assert out.energy.max() <= 1
+    assert out.energy[1].sum() == 0
 
 
 def test_fame_threshold_keeps_the_empty_mask_rule_for_static_clips() -> None:
@@ -364,7 +368,8 @@ def test_hard_mask_fraction_equals_beta(
     assert torch.all(counts == expected)
     assert out.mask.shape == (batch, 1, frames, height, width)
     assert out.static.shape == out.dynamic.shape == clip.shape
-    assert out.energy.min() >= 0 and out.energy.max() <= 1
+    assert out.energy.min() >= 0
+    assert out.energy.max() <= 1
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
@@ -374,7 +379,8 @@ def test_dtypes_and_devices_are_respected(dtype: torch.dtype, device: str) -> No
     clip = scene.clip.to(_device(device))
     out = StaticDynamicDecoupler(beta=scene.path.float().mean().item())(clip)
     for tensor in (out.static, out.dynamic, out.mask, out.energy):
-        assert tensor.dtype == dtype and tensor.device == clip.device
+        assert tensor.dtype == dtype
+        assert tensor.device == clip.device
         assert torch.isfinite(tensor).all()
     assert iou(out.mask[:, :, 0].cpu(), scene.path) >= 0.5
 
@@ -405,7 +411,8 @@ def test_works_under_no_grad_and_gives_gradients_through_soft_mixing() -> None:
     with torch.no_grad():
         assert not StaticDynamicDecoupler()(clip).dynamic.requires_grad
     StaticDynamicDecoupler(soft=True)(clip).dynamic.sum().backward()
-    assert clip.grad is not None and torch.isfinite(clip.grad).all()
+    assert clip.grad is not None
+    assert torch.isfinite(clip.grad).all()
 
 
 def test_background_of_decoupled_clip_has_zero_motion_energy() -> None:

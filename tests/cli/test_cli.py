@@ -91,7 +91,8 @@ def test_missing_video_root_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     ]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(tmp_path / "none") in err
+    assert err.count("\n") == 1
+    assert str(tmp_path / "none") in err
 
 
 def test_config_file_with_command_line_overrides(tmp_path: Path) -> None:
@@ -141,7 +142,8 @@ def test_pretrain_evaluate_and_heatmaps_on_an_encoded_video_tree(
         == 0
     )
     checkpoint = latest_checkpoint(run)
-    assert checkpoint is not None and load_checkpoint(checkpoint)["step"] == 2
+    assert checkpoint is not None
+    assert load_checkpoint(checkpoint)["step"] == 2
     results = tmp_path / "linear.json"
     assert (
         main(

@@ -53,7 +53,8 @@ def test_a_new_run_is_refused_in_a_run_folder_unless_overwrite(tmp_path: Path) -
     assert replaced.returncode == 0, replaced.stderr
     assert _names(run) == ["checkpoint-00000002.pt", "checkpoint-00000003.pt"]
     printed = Path(replaced.stdout.split("checkpoint: ")[1].strip())
-    assert printed == run / "checkpoint-00000003.pt" and printed.exists()
+    assert printed == run / "checkpoint-00000003.pt"
+    assert printed.exists()
     assert json.loads((run / "config.json").read_text())["steps"] == 3
     assert [row["step"] for row in read_log(run / "log.csv")] == [1, 2, 3]
 

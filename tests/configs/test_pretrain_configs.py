@@ -101,8 +101,10 @@ def test_config_loads_as_the_command_reads_it(path: Path) -> None:
         # YAML reads 1e-4 as a string and 1 as an int: the file must say 0.0001 and 1.0.
         assert type(value) in _python_types(hints[name]), f"{name}: {value!r}, {hints[name]}"
     resolved = config.resolved()
-    assert resolved.lr is not None and resolved.queue_size is not None
-    assert resolved.batch_size is not None and resolved.batch_size >= 16  # GPU-sized
+    assert resolved.lr is not None
+    assert resolved.queue_size is not None
+    assert resolved.batch_size is not None
+    assert resolved.batch_size >= 16
 
 
 def test_command_line_options_override_the_file() -> None:

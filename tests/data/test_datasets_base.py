@@ -32,7 +32,8 @@ def test_sample_is_a_float_clip_with_its_label_and_path(
     assert isinstance(sample, VideoSample)
     assert sample.clip.shape == (3, 4, 32, 48)
     assert sample.clip.dtype == torch.float32
-    assert float(sample.clip.min()) >= 0.0 and float(sample.clip.max()) <= 1.0
+    assert float(sample.clip.min()) >= 0.0
+    assert float(sample.clip.max()) <= 1.0
     # 12 frames, span 7, a single centred clip starts at frame 2.
     assert vds_frame_ids(sample.clip) == [2, 4, 6, 8]
     assert (sample.label, sample.video_index) == (0, 0)

@@ -176,7 +176,8 @@ def test_broken_files_raise_video_decode_error(
     assert error.path == str(path)
     assert str(path) in str(error)
     if name in ("random", "truncated"):
-        assert error.cause is not None and error.__cause__ is error.cause
+        assert error.cause is not None
+        assert error.__cause__ is error.cause
     with pytest.raises(VideoDecodeError, match=re.escape(reason)):
         read_video_metadata(path, backend=backend)  # type: ignore[arg-type]
 

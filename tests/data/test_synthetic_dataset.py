@@ -209,7 +209,8 @@ def test_photo_backgrounds_are_crops_of_one_photograph_per_family() -> None:
 
     data = MovingSpriteDataset(split="aligned", length=16, backgrounds="photo", size=32)
     assert data.families == PHOTO_FAMILIES
-    assert photo_folder().is_dir() and all((photo_folder() / n).is_file() for n in PHOTO_FAMILIES)
+    assert photo_folder().is_dir()
+    assert all((photo_folder() / n).is_file() for n in PHOTO_FAMILIES)
     first, second = data.render(0), data.render(8)  # label 0: family 0, two crops
     assert first.background_family == second.background_family == 0
     assert not torch.equal(first.background, second.background)
@@ -285,7 +286,8 @@ def test_coloured_actor_has_one_bright_colour_of_its_own_per_video() -> None:
         body = video.clip[:, 0][:, plain.render(index).sprite_mask[0]]
         # The rim stays dark; the body is one colour whose largest channel is >= 0.85.
         bright = body[:, body.max(0).values >= 0.5]
-        assert bright.shape[1] > 0 and torch.equal(bright, bright[:, :1].expand_as(bright))
+        assert bright.shape[1] > 0
+        assert torch.equal(bright, bright[:, :1].expand_as(bright))
         assert float(bright[:, 0].max()) >= 0.85
         colours.append(bright[:, 0])
     assert not torch.equal(colours[0], colours[1])  # each video has its own colour

@@ -105,7 +105,8 @@ def test_queues_filled_and_terms_logged(recorded: tuple[RecordingModule, Any]) -
     assert int(module.micro_queue.pointer) == STEPS * ACCUMULATE * BATCH
     metrics = trainer.callback_metrics
     for name in ("loss", "static", "wide", "micro"):
-        assert torch.isfinite(metrics[name]) and float(metrics[name]) > 0, name
+        assert torch.isfinite(metrics[name]), name
+        assert float(metrics[name]) > 0, name
     assert torch.allclose(metrics["loss"], metrics["static"] + metrics["wide"] + metrics["micro"])
 
 

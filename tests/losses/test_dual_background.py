@@ -43,7 +43,8 @@ def test_plain_moco_configuration_needs_only_query_and_key() -> None:
     e = _embeddings()
     out = DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"])
     torch.testing.assert_close(out.total, info_nce(e["query"], e["key"]))
-    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    assert out.wide.item() == 0.0
+    assert out.micro.item() == 0.0
 
 
 def test_background_valid_masks_motionless_clips() -> None:
@@ -126,7 +127,9 @@ def test_gradients_reach_the_backbone_through_every_term(
     loss = DualBackgroundLoss(w_static=w_static, w_wide=w_wide, w_micro=w_micro)
     _run(encoder, clips, loss).backward()  # type: ignore[no-untyped-call]
     grad = encoder.backbone.weight.grad
-    assert grad is not None and grad.abs().sum() > 0 and torch.isfinite(grad).all()
+    assert grad is not None
+    assert grad.abs().sum() > 0
+    assert torch.isfinite(grad).all()
 
 
 def test_learnability_a_few_steps_lower_the_loss() -> None:
@@ -198,7 +201,8 @@ def test_no_valid_row_gives_a_zero_term_that_still_backpropagates() -> None:
     out = DualBackgroundLoss(w_micro=0.0)(q, k, mixed_key=m, wide_valid=none)
     assert out.wide.item() == 0.0
     out.total.backward()
-    assert q.grad is not None and torch.isfinite(q.grad).all()
+    assert q.grad is not None
+    assert torch.isfinite(q.grad).all()
 
 
 def test_hard_negatives_in_the_static_term() -> None:

@@ -39,7 +39,8 @@ def test_shapes_and_gradients_reach_the_first_layer(num_layers: int, batch_norm:
     out.square().sum().backward()
     first = head.layers[0]
     assert isinstance(first, nn.Linear)
-    assert first.weight.grad is not None and first.weight.grad.abs().sum() > 0
+    assert first.weight.grad is not None
+    assert first.weight.grad.abs().sum() > 0
     linears = [layer for layer in head.layers if isinstance(layer, nn.Linear)]
     assert len(linears) == num_layers
     norms = [layer for layer in head.layers if isinstance(layer, nn.BatchNorm1d)]

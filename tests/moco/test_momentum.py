@@ -26,7 +26,8 @@ def test_momentum_copy_is_an_independent_frozen_copy() -> None:
     for (name, a), (_, b) in zip(online.named_parameters(), target.named_parameters(), strict=True):
         assert torch.equal(a, b), name
         assert a.data_ptr() != b.data_ptr()
-        assert a.requires_grad and not b.requires_grad
+        assert a.requires_grad
+        assert not b.requires_grad
     online_linear, target_linear = online[0], target[0]
     assert isinstance(online_linear, nn.Linear)
     assert isinstance(target_linear, nn.Linear)

@@ -226,7 +226,10 @@ def test_custom_stages_and_constructor_errors() -> None:
 def test_backbones_run_on_cuda(name: str) -> None:
     backbone = video_backbone(name).cuda()
     out = backbone(torch.randn(2, 3, 8, 64, 64, device="cuda"))
-    assert out.features.is_cuda and out.pooled.is_cuda
+    assert out.features.is_cuda
+    assert out.pooled.is_cuda
     out.pooled.sum().backward()
     grad = _first_conv(backbone).weight.grad
-    assert grad is not None and grad.is_cuda and grad.abs().sum() > 0
+    assert grad is not None
+    assert grad.is_cuda
+    assert grad.abs().sum() > 0

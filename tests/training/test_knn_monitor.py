@@ -86,7 +86,8 @@ def test_measure_restores_modes_and_the_random_state() -> None:
     state = torch.get_rng_state()
     train, test = _splits()
     result = KNNMonitor(train, test, every=1, k=3).measure(backbone)
-    assert list(result) == ["knn_top1"] and 0.0 <= result["knn_top1"] <= 1.0
+    assert list(result) == ["knn_top1"]
+    assert 0.0 <= result["knn_top1"] <= 1.0
     assert {name: module.training for name, module in backbone.named_modules()} == modes
     assert torch.equal(torch.get_rng_state(), state)
 

@@ -105,6 +105,7 @@ def test_log_images_every_writes_pictures_to_tensorboard(tiny_config: PretrainCo
     events = EventAccumulator(str(Path(config.output_dir) / "tensorboard"))
     events.Reload()
     tags = events.Tags()["images"]
-    assert "pictures/mixer/0" in tags and "pictures/saliency/1" in tags
+    assert "pictures/mixer/0" in tags
+    assert "pictures/saliency/1" in tags
     assert [image.step for image in events.Images("pictures/decoupler/0")] == [2, 4]
     assert "pretrain/loss" in events.Tags()["scalars"]

@@ -59,9 +59,11 @@ def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
 def test_plain_moco_has_only_the_static_term(tiny_config: PretrainConfig) -> None:
     config = dataclasses.replace(tiny_config, method="moco").resolved()
     recipe = build_recipe(config)
-    assert recipe.mixer is None and recipe.micro_queue is None
+    assert recipe.mixer is None
+    assert recipe.micro_queue is None
     out = recipe(*_views())
-    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    assert out.wide.item() == 0.0
+    assert out.micro.item() == 0.0
     torch.testing.assert_close(out.total, out.static)
 
 
@@ -70,10 +72,12 @@ def test_full_method_gradients_and_key_encoder_momentum(tiny_config: PretrainCon
     torch.manual_seed(0)
     recipe = build_recipe(config)
     out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
-    assert out.wide.item() > 0 and out.micro.item() > 0
+    assert out.wide.item() > 0
+    assert out.micro.item() > 0
     out.total.backward()
     first_conv = next(p for p in recipe.query_encoder.backbone.parameters())
-    assert first_conv.grad is not None and first_conv.grad.abs().sum() > 0
+    assert first_conv.grad is not None
+    assert first_conv.grad.abs().sum() > 0
     assert all(p.grad is None for p in recipe.key_encoder.parameters())
     with torch.no_grad():
         for p in recipe.query_encoder.parameters():
@@ -145,10 +149,14 @@ def test_the_micro_term_gets_the_hard_negatives_too(
     recipe(*_views(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
     wide, micro = call["background_key"], call["micro_background_key"]
-    assert isinstance(wide, torch.Tensor) and isinstance(micro, torch.Tensor)
-    assert wide.shape == (4, count, 16) and micro.shape == (4, count, 16)
+    assert isinstance(wide, torch.Tensor)
+    assert isinstance(micro, torch.Tensor)
+    assert wide.shape == (4, count, 16)
+    assert micro.shape == (4, count, 16)
     valid = call["background_valid"]
-    assert isinstance(valid, torch.Tensor) and valid.shape == (4, count) and bool(valid.all())
+    assert isinstance(valid, torch.Tensor)
+    assert valid.shape == (4, count)
+    assert bool(valid.all())
 
 
 def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> None:
@@ -158,7 +166,8 @@ def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> Non
     out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
     assert not bool(call["wide_valid"].any())  # type: ignore[union-attr]
-    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    assert out.wide.item() == 0.0
+    assert out.micro.item() == 0.0
     assert out.static.item() > 0.0
 
 

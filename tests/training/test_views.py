@@ -40,7 +40,8 @@ def test_views_take_consecutive_strided_frames_in_their_own_window() -> None:
     for view in views:
         frames = (view[:, 0, :, 8, 8] * 100).round().long()
         assert torch.equal(frames.diff(dim=1), torch.full((32, 3), 2))
-        assert frames.min() >= 0 and frames.max() <= 11
+        assert frames.min() >= 0
+        assert frames.max() <= 11
         firsts.append(frames[:, 0])
     assert not torch.equal(firsts[0], firsts[1])
 
@@ -127,7 +128,8 @@ def test_blur_is_drawn_only_when_asked_for() -> None:
     augment = ClipViewAugmentation(num_frames=4, size=16, strengths=blurred, normalize=False)
     plain = ClipViewAugmentation(num_frames=4, size=16, normalize=False)
     geometric = plain.geometric(videos, torch.Generator().manual_seed(0))
-    assert augment.blur is not None and plain.blur is None
+    assert augment.blur is not None
+    assert plain.blur is None
     sharp = plain.photometric(geometric[0], torch.Generator().manual_seed(1))
     soft = augment.photometric(geometric[0], torch.Generator().manual_seed(1))
     assert soft.diff(dim=-1).abs().mean() < sharp.diff(dim=-1).abs().mean()
