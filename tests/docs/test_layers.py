@@ -61,3 +61,21 @@ def test_every_import_points_down() -> None:
             if upward or sideways:
                 wrong.append(f"{path.relative_to(ROOT)} imports bgdebias.{imported}")
     assert wrong == []
+
+
+def test_no_module_reaches_into_another_package_private_names() -> None:
+    """``bgdebias.<pkg>._module`` and ``_name`` imports stay inside ``<pkg>``."""
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+                continue
+            parts = node.module.split(".")
+            if parts[0] != "bgdebias" or len(parts) < 3 or parts[1] == own:
+                continue
+            private = [p for p in parts[2:] if p.startswith("_")]
+            private += [a.name for a in node.names if a.name.startswith("_")]
+            if private:
+                wrong.append(f"{path.relative_to(ROOT)}: from {node.module} import ...")
+    assert wrong == []

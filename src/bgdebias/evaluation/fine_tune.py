@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from bgdebias._inference import encoder_device, frozen_encoder
 from bgdebias._validation import (
     check_choice,
     check_int,
@@ -23,7 +24,6 @@ from bgdebias.evaluation._batches import (
     non_empty,
     split_batch,
 )
-from bgdebias.evaluation._inference import encoder_device, frozen_encoder
 from bgdebias.evaluation.accuracy import video_accuracy
 from bgdebias.evaluation.features import extract_features
 

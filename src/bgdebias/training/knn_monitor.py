@@ -8,10 +8,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset
 
+from bgdebias._inference import encoder_device
 from bgdebias._validation import check_choice, check_int, check_positive
 from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import PooledFeatures, extract_features, knn_classify
-from bgdebias.evaluation._inference import encoder_device
 from bgdebias.evaluation.knn import KNNWeighting
 from bgdebias.training.config import ResolvedPretrainConfig
 

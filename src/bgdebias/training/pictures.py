@@ -12,10 +12,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from bgdebias._inference import frozen_encoder
 from bgdebias._validation import check_int, check_tensor
 from bgdebias.blocks import MotionAwareDecomposition, SemiNegativePairMixer
 from bgdebias.data.transforms import KINETICS_MEAN, KINETICS_STD, NormalizeClip
-from bgdebias.evaluation._inference import frozen_encoder
 from bgdebias.training.callbacks import PretrainCallback, PretrainRun
 from bgdebias.training.data import collate_videos
 from bgdebias.training.encoder import DebiasEncoder
