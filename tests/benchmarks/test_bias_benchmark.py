@@ -45,7 +45,7 @@ def test_quick_photo_family_with_fame(tmp_path: Path) -> None:
     assert [run["method"] for run in payload["runs"]] == ["supervised_independent", "fame", "full"]
 
 
-def test_unknown_methods_are_refused(tmp_path: Path) -> None:
+def test_unknown_methods_are_refused() -> None:
     command = [sys.executable, str(SCRIPT), "--quick", "--methods", "mocco"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2

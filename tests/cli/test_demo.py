@@ -54,7 +54,7 @@ def test_the_demo_prints_and_saves_the_steps_with_periodic_checkpoints(
 
     seen: dict[str, Any] = {}
 
-    def comparison(methods: list[str], **options: Any) -> list[MethodRun]:
+    def comparison(_methods: list[str], **options: Any) -> list[MethodRun]:
         seen.update(options)
         runs = _fake_runs(options["base"].steps)
         for run in runs:

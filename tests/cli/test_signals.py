@@ -95,7 +95,7 @@ def test_an_interrupted_demo_keeps_finished_methods_marked_partial(
     import bgdebias.experiments as experiments
     from bgdebias.experiments import MethodRun
 
-    def interrupted_comparison(methods: list[str], **options: Any) -> list[MethodRun]:
+    def interrupted_comparison(_methods: list[str], **options: Any) -> list[MethodRun]:
         options["on_result"](MethodRun("moco", 0, _fake_result(0.4), 1.0, "moco.pt"))  # type: ignore[arg-type]
         raise RunInterrupted(signal.SIGTERM, saved="stopped at step 98 of 300")
 

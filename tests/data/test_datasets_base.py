@@ -133,17 +133,17 @@ def test_dataloader_batches_samples(vds_folder_tree: Path) -> None:
     ("sampler", "error", "message"),
     [
         (
-            lambda n, g: [0, 1],
+            lambda _n, _g: [0, 1],
             TypeError,
             "`clip_sampler` must return a Tensor of frame indices, got list",
         ),
         (
-            lambda n, g: torch.zeros(1, 2),
+            lambda _n, _g: torch.zeros(1, 2),
             TypeError,
             "`clip_sampler` must return integer frame indices, got torch.float32",
         ),
         (
-            lambda n, g: torch.zeros(1, 2, 3, dtype=torch.long),
+            lambda _n, _g: torch.zeros(1, 2, 3, dtype=torch.long),
             ValueError,
             "shape (num_clips, clip_len), got shape (1, 2, 3) for a video of 12 frames",
         ),
@@ -157,7 +157,7 @@ def test_bad_sampler_output(
 
 
 def test_a_one_dimensional_sampler_output_is_one_clip(vds_folder_tree: Path) -> None:
-    data = VideoFolder(vds_folder_tree, clip_sampler=lambda n, g: torch.arange(5))
+    data = VideoFolder(vds_folder_tree, clip_sampler=lambda _n, _g: torch.arange(5))
     assert data[0].clip.shape == (3, 5, 32, 48)
 
 
@@ -281,7 +281,7 @@ def test_on_error_skip_gives_up_when_every_video_is_unreadable(tmp_path: Path) -
 
 
 def test_skip_does_not_hide_other_errors(vds_corrupt_folder_tree: Path) -> None:
-    def broken(clip: Tensor) -> Tensor:
+    def broken(_clip: Tensor) -> Tensor:
         raise KeyError("bug in the transform")
 
     data = VideoFolder(

@@ -207,7 +207,7 @@ class _FakeTorchcodecMetadata:
 
 
 class _FakeTorchcodecDecoder:
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
         self.metadata = _FakeTorchcodecMetadata()
 
 
@@ -358,7 +358,7 @@ def test_files_that_are_not_readable_regular_files(
         VideoDecodeError, match=re.escape("cannot stat the file ([Errno 20] Not a directory")
     ):
         VideoReader(vds_videos["mp4"] / "inner.mp4")
-    monkeypatch.setattr(decoding.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(decoding.os, "access", lambda _path, _mode: False)
     with pytest.raises(
         VideoDecodeError, match=re.escape("the file is not readable (permission denied)")
     ):

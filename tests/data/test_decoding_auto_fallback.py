@@ -19,12 +19,12 @@ from bgdebias.data.decoding.writer import write_video
 
 
 class _RefusingDecoder:
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
         raise RuntimeError("Could not open input file: made-up container quirk")
 
 
 def _fail(message: str) -> Callable[..., torch.Tensor]:
-    def get_frames(self: object, indices: list[int]) -> torch.Tensor:
+    def get_frames(_self: object, _indices: list[int]) -> torch.Tensor:
         raise RuntimeError(message)
 
     return get_frames

@@ -71,9 +71,8 @@ def test_auto_uses_pyav_with_one_warning(
     assert unloadable_torchcodec == [1]  # probed once, however often a backend is resolved
 
 
-def test_forcing_torchcodec_names_the_install_commands(
-    unloadable_torchcodec: list[int], vds_videos: dict[str, Path]
-) -> None:
+@pytest.mark.usefixtures("unloadable_torchcodec")
+def test_forcing_torchcodec_names_the_install_commands(vds_videos: dict[str, Path]) -> None:
     expected = (
         "backend='torchcodec' needs torchcodec and FFmpeg's shared libraries "
         "(pip install torchcodec; apt-get install ffmpeg): RuntimeError: Could not load "

@@ -57,7 +57,7 @@ class BatchEndCounter(DebiasedMoCoModule):
         super().__init__()
         self.batch_ends = 0
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, _outputs: Any, _batch: Any, _batch_idx: int) -> None:
         self.batch_ends += 1
 
 

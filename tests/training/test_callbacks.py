@@ -102,7 +102,7 @@ def test_watching_a_resumed_run_does_not_change_it(
 
     def watchers() -> tuple[Recorder, list[PretrainCallback], KNNMonitor]:
         recorder = Recorder()
-        sink = PictureLogger(lambda tag, image, step: pictures.append((tag, step)), every=1)
+        sink = PictureLogger(lambda tag, _image, step: pictures.append((tag, step)), every=1)
         monitor = KNNMonitor(splits.independent_train, splits.independent, every=1, k=3)
         return recorder, [recorder, sink], monitor
 

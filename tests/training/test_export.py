@@ -254,7 +254,7 @@ def test_a_failed_write_leaves_the_earlier_export_whole(
     first = export_backbone(checkpoint, tmp_path / "backbone.pt")
     before = first.path.read_bytes()
 
-    def full_disk(obj: object, handle: Any) -> None:
+    def full_disk(_obj: object, handle: Any) -> None:
         handle.write(b"PK half a file")
         raise OSError(28, "No space left on device")
 

@@ -21,7 +21,7 @@ def _views(batch: int = 4, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
 def _count_key_batches(recipe: nn.Module) -> list[int]:
     sizes: list[int] = []
     recipe.key_encoder.backbone.register_forward_hook(  # type: ignore[union-attr]
-        lambda module, args, out: sizes.append(args[0].shape[0])
+        lambda _module, args, _out: sizes.append(args[0].shape[0])
     )
     return sizes
 
@@ -180,7 +180,7 @@ def test_the_mixed_positive_comes_from_the_chosen_view(
     recipe = build_recipe(config)
     seen: list[torch.Tensor] = []
     assert recipe.mixer is not None
-    recipe.mixer.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    recipe.mixer.register_forward_hook(lambda _module, args, _out: seen.append(args[0]))
     query, key = _views()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     assert torch.equal(seen[0], key if mix_view == "key" else query)
@@ -192,7 +192,7 @@ def test_every_encoded_clip_gets_its_own_photometric_draw(tiny_config: PretrainC
     recipe = build_recipe(config)
     finished: list[int] = []
 
-    def photometric(clips: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def photometric(clips: torch.Tensor, _generator: torch.Generator | None) -> torch.Tensor:
         finished.append(clips.shape[0])
         return clips * 0.5
 
@@ -219,7 +219,7 @@ def test_the_reversed_negative_is_the_mixed_view_played_backwards(
     recipe = build_recipe(config)
     encoded: list[torch.Tensor] = []
     recipe.key_encoder.backbone.register_forward_hook(
-        lambda module, args, out: encoded.append(args[0])
+        lambda _module, args, _out: encoded.append(args[0])
     )
     query, key = _views()
     recipe(query, key, generator=torch.Generator().manual_seed(0))

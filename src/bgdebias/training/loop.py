@@ -222,13 +222,13 @@ def pretrain(
                     bar.set_postfix(
                         loss=f"{row['loss']:.3f}", clips_s=format_significant(row["clips_per_s"])
                     )
-                    watch.check(step=step, checkpoint=last_checkpoint, lr=config.lr)
+                    watch.check(checkpoint=last_checkpoint, lr=config.lr)
                 hooks.on_step(step)
                 bar.update(1)
                 stopping = stop.requested or (stop_at_step is not None and step >= stop_at_step)
                 if step % config.checkpoint_every == 0 or step == config.steps or stopping:
                     # A diverged run keeps its last good checkpoint: nothing later is written.
-                    watch.check(step=step, checkpoint=last_checkpoint, lr=config.lr)
+                    watch.check(checkpoint=last_checkpoint, lr=config.lr)
                     check_finite_weights(
                         recipe, step=step, checkpoint=last_checkpoint, lr=config.lr
                     )
