@@ -18,10 +18,9 @@ from torch.utils.data import DataLoader
 
 from bgdebias.data.datasets import UCF101, VideoFolder, VideoSample
 from bgdebias.data.datasets import base as dataset_base
-from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
+from bgdebias.data.decoding import VideoReader
+from bgdebias.data.sampling import ClipSampler, RandomClipSampler, UniformClipSampler
 from bgdebias.data.transforms import CenterCropClip
-
-Sampler = Callable[[int, torch.Generator | None], Tensor]
 
 
 def test_sample_is_a_float_clip_with_its_label_and_path(
@@ -57,7 +56,8 @@ def test_several_clips_are_stacked_and_transformed_one_by_one(
 
     def transform(clip: Tensor) -> Tensor:
         seen.append(tuple(clip.shape))
-        return CenterCropClip(16)(clip)
+        cropped: Tensor = CenterCropClip(16)(clip)
+        return cropped
 
     sampler = UniformClipSampler(3, num_clips=2)
     sample = VideoFolder(vds_folder_tree, clip_sampler=sampler, transform=transform)[1]
@@ -150,14 +150,18 @@ def test_dataloader_batches_samples(vds_folder_tree: Path) -> None:
     ],
 )
 def test_bad_sampler_output(
-    vds_folder_tree: Path, sampler: Sampler, error: type[Exception], message: str
+    vds_folder_tree: Path, sampler: ClipSampler, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=re.escape(message)):
         VideoFolder(vds_folder_tree, clip_sampler=sampler)[0]
 
 
 def test_a_one_dimensional_sampler_output_is_one_clip(vds_folder_tree: Path) -> None:
-    data = VideoFolder(vds_folder_tree, clip_sampler=lambda _n, _g: torch.arange(5))
+    def five_frames(num_frames: int, generator: torch.Generator | None = None) -> Tensor:
+        del num_frames, generator
+        return torch.arange(5)
+
+    data = VideoFolder(vds_folder_tree, clip_sampler=five_frames)
     assert data[0].clip.shape == (3, 5, 32, 48)
 
 
@@ -255,13 +259,13 @@ def test_on_error_skip_substitutes_the_next_video_and_records_it(
     assert [item.video_index for item in items] == [0, 2, 2, 3]
     assert items[1].path == items[2].path
     assert torch.equal(items[1].clip, items[2].clip)
-    assert data.skipped == (bad,)
+    assert list(data.skipped) == [bad]  # a list: mypy would keep the property narrowed
     assert sum("skipping unreadable video 1" in r.getMessage() for r in caplog.records) == 1
     # Second epoch: the known-bad file is substituted again without another decoding attempt.
-    with mock.patch.object(dataset_base, "VideoReader", wraps=dataset_base.VideoReader) as reader:
+    with mock.patch.object(dataset_base, "VideoReader", wraps=VideoReader) as reader:
         assert data[1].video_index == 2
     assert reader.call_count == 1
-    assert data.skipped == (bad, bad)
+    assert list(data.skipped) == [bad, bad]
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="bgdebias.data.datasets"):
         assert data.pop_skipped() == (bad, bad)

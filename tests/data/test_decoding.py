@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias.data.decoding import (
+    DecoderBackend,
     VideoReader,
     apply_short_video,
     available_backends,
@@ -25,7 +26,7 @@ from bgdebias.data.decoding import _notices as notices
 from bgdebias.data.decoding import reader as decoding
 from bgdebias.data.decoding.errors import VideoDecodeError
 
-BACKENDS = ("torchcodec", "pyav")
+BACKENDS: tuple[DecoderBackend, ...] = ("torchcodec", "pyav")
 CONTAINERS = ("mp4", "avi", "webm")
 
 
@@ -358,7 +359,7 @@ def test_files_that_are_not_readable_regular_files(
         VideoDecodeError, match=re.escape("cannot stat the file ([Errno 20] Not a directory")
     ):
         VideoReader(vds_videos["mp4"] / "inner.mp4")
-    monkeypatch.setattr(decoding.os, "access", lambda _path, _mode: False)
+    monkeypatch.setattr(os, "access", lambda _path, _mode: False)
     with pytest.raises(
         VideoDecodeError, match=re.escape("the file is not readable (permission denied)")
     ):

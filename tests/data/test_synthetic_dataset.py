@@ -20,6 +20,12 @@ from bgdebias.data.synthetic import (
 from bgdebias.data.transforms import TwoViewTransform, moco_clip_augmentation
 
 
+def _batched(field: object) -> torch.Tensor:
+    """A field of ``batch()``'s sample: a tensor, where an item's field is an int."""
+    assert isinstance(field, torch.Tensor)
+    return field
+
+
 def test_sample_fields_shapes_and_range() -> None:
     data = MovingSpriteDataset(length=20)
     sample = data[11]
@@ -35,7 +41,7 @@ def test_sample_fields_shapes_and_range() -> None:
     assert VideoSample._fields == ("clip", "label", "video_index", "path")
     assert MovingSpriteSample._fields == ("clip", "label", "background_family", "video_index")
     assert MovingSpriteSample.__annotations__["label"] == VideoSample.__annotations__["label"]
-    assert data.batch([11, 3]).label.dtype == torch.int64
+    assert _batched(data.batch([11, 3]).label).dtype == torch.int64
     assert len(data) == 20
     assert data.classes == MOTION_CLASSES
     assert data.families == BACKGROUND_FAMILIES
@@ -164,9 +170,11 @@ def test_batch_stacks_items() -> None:
     data = MovingSpriteDataset(split="independent", length=10, size=32)
     batch = data.batch(torch.tensor([3, 1, -1]))
     assert batch.clip.shape == (3, 3, 8, 32, 32)
-    assert batch.video_index.tolist() == [3, 1, 9]
+    assert _batched(batch.video_index).tolist() == [3, 1, 9]
     assert torch.equal(batch.clip[1], data[1].clip)
-    assert batch.background_family.tolist() == [data.render(i).background_family for i in (3, 1, 9)]
+    assert _batched(batch.background_family).tolist() == [
+        data.render(i).background_family for i in (3, 1, 9)
+    ]
 
 
 def test_errors() -> None:

@@ -125,6 +125,6 @@ def test_momentum_schedule_needs_a_finite_run() -> None:
     class Endless:
         estimated_stepping_batches = float("inf")
 
-    module._trainer = Endless()
+    module._trainer = Endless()  # type: ignore[assignment]  # a stand-in, not a Trainer
     with pytest.raises(ValueError, match=r"needs Trainer\(max_steps=...\) or max_epochs"):
         module.update_key_encoder()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
+from torch.multiprocessing.spawn import spawn
 
 from bgdebias.training import (
     CheckpointError,
@@ -198,7 +198,7 @@ def _distributed_worker(rank: int, port: int, config: PretrainConfig) -> None:
 @pytest.mark.timeout(300)
 def test_two_process_gloo_run(tiny_config: PretrainConfig) -> None:
     config = dataclasses.replace(tiny_config, steps=2, synthetic_videos=16, queue_size=64)
-    mp.spawn(_distributed_worker, args=(_free_port(), config), nprocs=2, join=True)
+    spawn(_distributed_worker, args=(_free_port(), config), nprocs=2, join=True)  # type: ignore[no-untyped-call]
     state = load_checkpoint(latest_checkpoint(config.output_dir))  # type: ignore[arg-type]
     assert state["step"] == 2
     # Each step enqueued the keys of BOTH processes: 2 steps x 2 ranks x batch 4 = 16.

@@ -11,6 +11,7 @@ import torch
 
 from bgdebias.data import MovingSpriteDataset
 from bgdebias.training import (
+    DebiasedMoCo,
     PictureLogger,
     PretrainConfig,
     build_recipe,
@@ -18,11 +19,12 @@ from bgdebias.training import (
     tensorboard_picture_sink,
     training_pictures,
 )
+from bgdebias.training.config import Method
 from bgdebias.training.pictures import first_clips
 from bgdebias.viz import mixer_panel
 
 
-def _recipe(method: str) -> torch.nn.Module:
+def _recipe(method: Method) -> DebiasedMoCo:
     config = PretrainConfig(method=method, size=32, hidden_dim=16, embed_dim=8, queue_size=8)
     torch.manual_seed(0)
     return build_recipe(config.resolved())

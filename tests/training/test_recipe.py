@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from bgdebias.training import PretrainConfig, build_recipe
+from bgdebias.training import PretrainConfig, ResolvedPretrainConfig, build_recipe
 
 
 def _views(batch: int = 4, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,18 +121,19 @@ class _LossSpy(nn.Module):
         self.inner = loss
         self.calls: list[dict[str, object]] = []
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> torch.Tensor | nn.Module:
         try:
             return super().__getattr__(name)
         except AttributeError:
-            return getattr(self.inner, name)
+            inner: torch.Tensor | nn.Module = getattr(self.inner, name)
+            return inner
 
     def forward(self, *args: object, **kwargs: object) -> object:
         self.calls.append(kwargs)
         return self.inner(*args, **kwargs)
 
 
-def _spied_recipe(config: PretrainConfig) -> tuple[nn.Module, _LossSpy]:
+def _spied_recipe(config: ResolvedPretrainConfig) -> tuple[nn.Module, _LossSpy]:
     torch.manual_seed(0)
     recipe = build_recipe(config)
     spy = _LossSpy(recipe.loss)
@@ -165,7 +166,9 @@ def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> Non
     recipe, spy = _spied_recipe(config)
     out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
-    assert not bool(call["wide_valid"].any())  # type: ignore[union-attr]
+    wide_valid = call["wide_valid"]
+    assert isinstance(wide_valid, torch.Tensor)
+    assert not bool(wide_valid.any())
     assert out.wide.item() == 0.0
     assert out.micro.item() == 0.0
     assert out.static.item() > 0.0
