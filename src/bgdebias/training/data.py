@@ -31,6 +31,18 @@ def build_pretrain_dataset(config: ResolvedPretrainConfig) -> Dataset[Any]:
     videos in the same order but may take other windows from them. Unreadable videos are
     skipped (logged as warnings, another video takes their place) so that one corrupt file
     does not end a long run.
+
+    Args:
+        config: A resolved configuration (:meth:`PretrainConfig.resolved`).
+
+    Returns:
+        The dataset.
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig, build_pretrain_dataset
+        >>> dataset = build_pretrain_dataset(PretrainConfig(synthetic_videos=4).resolved())
+        >>> len(dataset), tuple(dataset[0].clip.shape)  # 12-frame 64 x 64 videos
+        (4, (3, 12, 64, 64))
     """
     size = config.size
     if config.dataset == "synthetic":
@@ -71,6 +83,13 @@ def collate_videos(samples: Sequence[VideoSample | MovingSpriteSample]) -> Tenso
 
     Shape:
         Returns ``(B, C, T, H, W)`` float.
+
+    Example:
+        >>> from bgdebias.data import MovingSpriteDataset
+        >>> from bgdebias.training import collate_videos
+        >>> videos = MovingSpriteDataset(length=2, num_frames=4, size=32)
+        >>> collate_videos([videos[0], videos[1]]).shape
+        torch.Size([2, 3, 4, 32, 32])
     """
     batch = torch.stack([sample.clip for sample in samples])
     return batch if batch.is_floating_point() else batch.float() / 255.0

@@ -271,7 +271,23 @@ def freeze_random_frame(clip: Tensor, *, generator: torch.Generator | None = Non
 def build_mixer(
     *, mask_mode: MaskMode, threshold: ThresholdMode, beta: float, mix_prob: float
 ) -> SemiNegativePairMixer:
-    """The mixer used by the recipe: per-frame masks by default (see METHOD pitfalls)."""
+    """The recipe's mixer: a decoupler inside a :class:`SemiNegativePairMixer`.
+
+    Args:
+        mask_mode: ``"frame"`` (the recipe's default: one mask per frame) or ``"clip"``.
+        threshold: How the decoupler thresholds its motion energy.
+        beta: The decoupler's foreground fraction (``threshold="fraction"``).
+        mix_prob: Probability that a clip with motion is mixed.
+
+    Returns:
+        The mixer (its decoupler skips the finite check: the loop checks the loss).
+
+    Example:
+        >>> from bgdebias.training import build_mixer
+        >>> mixer = build_mixer(mask_mode="frame", threshold="noise", beta=0.5, mix_prob=1.0)
+        >>> mixer.decoupler.mask_mode, mixer.mix_prob
+        ('frame', 1.0)
+    """
     decoupler = StaticDynamicDecoupler(
         beta=beta, threshold=threshold, mask_mode=mask_mode, check_finite=False
     )

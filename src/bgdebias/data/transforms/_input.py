@@ -195,6 +195,13 @@ def as_clip_batch(clip: object, name: str = "clip") -> tuple[Tensor, bool]:
     Raises:
         TypeError: If ``clip`` is not a tensor.
         ValueError: If it is neither 4D nor 5D, or has an empty dimension.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data.functional import as_clip_batch
+        >>> batch, single = as_clip_batch(torch.zeros(3, 4, 8, 8))
+        >>> batch.shape, single
+        (torch.Size([1, 3, 4, 8, 8]), True)
     """
     clips = read_clip_batch(clip, name)
     return clips.batch, clips.single

@@ -391,6 +391,13 @@ def shift_hue(batch: Tensor, shift: Tensor) -> Tensor:
 
     Returns:
         The shifted clips. Shape: ``(B, 3, T, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data.functional import shift_hue
+        >>> red = torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1, 1)
+        >>> shift_hue(red, torch.full((1, 1, 1, 1, 1), 1 / 3)).flatten()  # a third turn: green
+        tensor([0., 1., 0.])
     """
     red, green, blue = batch.unbind(dim=1)
     value = batch.amax(dim=1)
