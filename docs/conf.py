@@ -112,6 +112,7 @@ nitpick_ignore_regex = [
     # Bases shown by show-inheritance that are not part of the documented API.
     (r"py:.*", r"bgdebias\.data\.transforms\.base\.(ParamsT|RandomSwitchClip)"),
     (r"py:.*", r"bgdebias\.data\.datasets\._three_folds\.ThreeFoldDataset"),
+    (r"py:.*", r"bgdebias\.training\.state\.ModelT"),
 ]
 
 # --- linkcheck: only internal links can be checked here (no network) -------------------

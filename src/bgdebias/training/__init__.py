@@ -9,13 +9,16 @@ if TYPE_CHECKING:
     from bgdebias.training.callbacks import PretrainCallback, PretrainRun
     from bgdebias.training.checkpoint import (
         CheckpointError,
+        ReadableCheckpoint,
         latest_checkpoint,
         list_checkpoints,
         load_checkpoint,
         save_checkpoint,
     )
     from bgdebias.training.config import (
+        ARCHITECTURE_FIELDS,
         METHODS,
+        MethodParts,
         PretrainConfig,
         ResolvedPretrainConfig,
         read_mapping,
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
         collate_videos,
     )
     from bgdebias.training.device import pick_device
+    from bgdebias.training.distributed import DistributedContext
     from bgdebias.training.divergence import TrainingDivergedError
     from bgdebias.training.encoder import DebiasEncoder, EncodedClips
     from bgdebias.training.export import ExportedBackbone, export_backbone
@@ -55,17 +59,20 @@ if TYPE_CHECKING:
     from bgdebias.training.supervised import train_supervised
 
 __all__ = [
+    "ARCHITECTURE_FIELDS",
     "LOSS_COLUMNS",
     "METHODS",
     "SYNTHETIC_VIDEO_FRAMES",
     "CheckpointError",
     "DebiasEncoder",
     "DebiasedMoCo",
+    "DistributedContext",
     "EncodedClips",
     "ExportedBackbone",
     "FAMEMoCo",
     "KNNMonitor",
     "LossCurvePlot",
+    "MethodParts",
     "PictureLogger",
     "PictureSink",
     "PretrainCallback",
@@ -73,6 +80,7 @@ __all__ = [
     "PretrainResult",
     "PretrainRun",
     "PretrainStep",
+    "ReadableCheckpoint",
     "ResolvedPretrainConfig",
     "RunInterrupted",
     "StepBatchSampler",
@@ -111,6 +119,7 @@ __getattr__, __dir__ = lazy_exports(
         **dict.fromkeys(
             [
                 "CheckpointError",
+                "ReadableCheckpoint",
                 "latest_checkpoint",
                 "list_checkpoints",
                 "load_checkpoint",
@@ -119,7 +128,14 @@ __getattr__, __dir__ = lazy_exports(
             "bgdebias.training.checkpoint",
         ),
         **dict.fromkeys(
-            ["METHODS", "PretrainConfig", "ResolvedPretrainConfig", "read_mapping"],
+            [
+                "ARCHITECTURE_FIELDS",
+                "METHODS",
+                "MethodParts",
+                "PretrainConfig",
+                "ResolvedPretrainConfig",
+                "read_mapping",
+            ],
             "bgdebias.training.config",
         ),
         **dict.fromkeys(
@@ -127,6 +143,7 @@ __getattr__, __dir__ = lazy_exports(
             "bgdebias.training.data",
         ),
         **dict.fromkeys(["pick_device"], "bgdebias.training.device"),
+        **dict.fromkeys(["DistributedContext"], "bgdebias.training.distributed"),
         **dict.fromkeys(["build_optimizer", "cosine_schedule"], "bgdebias.training.optim"),
         **dict.fromkeys(["StepBatchSampler"], "bgdebias.training.sampler"),
         **dict.fromkeys(["TrainingState"], "bgdebias.training.state"),

@@ -20,6 +20,14 @@ class DistributedContext:
         rank: Global rank (0 when not distributed).
         world_size: Number of processes (1 when not distributed).
         local_rank: Rank on this machine, used to pick the GPU.
+
+    Example:
+        >>> from bgdebias.training import DistributedContext
+        >>> single = DistributedContext()
+        >>> single.is_distributed, single.is_main
+        (False, True)
+        >>> DistributedContext(rank=1, world_size=2, local_rank=1).is_main
+        False
     """
 
     rank: int = 0
@@ -28,10 +36,12 @@ class DistributedContext:
 
     @property
     def is_distributed(self) -> bool:
+        """More than one process takes part."""
         return self.world_size > 1
 
     @property
     def is_main(self) -> bool:
+        """This process is rank 0 (it logs and saves)."""
         return self.rank == 0
 
 
