@@ -1,19 +1,15 @@
-"""One pretraining step and the pretraining data loader, built as ``pretrain`` builds them.
+"""The pretraining step and data loader of ``pretrain``, with the benchmarks' switches.
 
-``bgdebias.training.pretrain`` keeps its step inside the loop; :class:`PretrainStep` makes
-the same calls in the same order (``build_recipe``, ``build_optimizer``,
-``view_augmentation``; FAME merges before the colour augmentation; bf16 autocast on CUDA;
-forward, ``zero_grad``, backward, optimiser step, momentum update of the key encoder), and
-adds the two switches the throughput benchmark compares: ``channels_last_3d`` and
-``torch.compile`` of the query and key encoders. The learning-rate schedule is left out
-(it changes no cost). Keep this file in step with ``src/bgdebias/training/loop.py``.
+:class:`PretrainStep` runs the library's own step (:class:`bgdebias.training.PretrainStep`:
+views, bf16 autocast on CUDA, forward, :func:`~bgdebias.training.train_step`, momentum
+update of the key encoder) and adds the two switches the throughput benchmark compares:
+``channels_last_3d`` and ``torch.compile`` of the query and key encoders.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,41 +17,31 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from bgdebias.moco import cosine_momentum
-from bgdebias.training import DebiasedMoCo, PretrainConfig, build_recipe
-from bgdebias.training.config import require
-from bgdebias.training.data import build_pretrain_dataset, collate_videos
-from bgdebias.training.distributed import DistributedContext
-from bgdebias.training.loop import StepBatchSampler, build_optimizer
-from bgdebias.training.views import ClipViewAugmentation, view_augmentation
+from bgdebias import training
+from bgdebias.data.functional import resize_side_for_crop
+from bgdebias.training import (
+    DebiasedMoCo,
+    PretrainConfig,
+    StepBatchSampler,
+    build_pretrain_dataset,
+    collate_videos,
+)
 
 
 @dataclass
 class PretrainStep:
-    """A recipe, its optimiser and augmentation, ready to train on batches of videos.
+    """The library's pretraining step, optionally in ``channels_last_3d`` and compiled.
 
     Build it with :meth:`build`; call it with a batch as the pretraining data loader
     yields it.
 
     Attributes:
-        config: The resolved configuration.
-        recipe: The method's model (plain MoCo, FAME or the debiased recipe).
-        optimizer: The query encoder's optimiser.
-        augment: The loop's view augmentation.
-        device: Where the step runs.
+        step: The library's step (recipe, optimiser, schedule, augmentation, generators).
         channels_last: Whether the convolutions and the batch use ``channels_last_3d``.
-        generator: Random source of the views and the mixer.
-        steps_done: Steps run so far (drives the key encoder's momentum schedule).
     """
 
-    config: PretrainConfig
-    recipe: DebiasedMoCo
-    optimizer: torch.optim.Optimizer
-    augment: ClipViewAugmentation
-    device: torch.device
+    step: training.PretrainStep
     channels_last: bool
-    generator: torch.Generator
-    steps_done: int = 0
 
     @classmethod
     def build(
@@ -76,14 +62,14 @@ class PretrainStep:
                 ``channels_last_3d``.
             compile_backend: ``torch.compile`` the query and key encoders with this backend
                 (``"inductor"``, ``"eager"``, ...); ``None`` keeps eager mode.
-            total_steps: Length of the momentum schedule.
+            total_steps: Length of the momentum and learning-rate schedules.
 
         Returns:
             The step, with its recipe in training mode.
         """
-        config = dataclasses.replace(config, steps=total_steps).resolved()
-        torch.manual_seed(config.seed)
-        recipe = build_recipe(config).to(device).train()
+        resolved = dataclasses.replace(config, steps=total_steps).resolved()
+        step = training.PretrainStep.build(resolved, device)
+        recipe = step.recipe.train()
         if channels_last:
             for module in recipe.modules():
                 if isinstance(module, nn.Conv3d):
@@ -93,60 +79,34 @@ class PretrainStep:
             # so compiling the module in place covers it.
             recipe.query_encoder.compile(backend=compile_backend, dynamic=False)
             recipe.key_encoder.compile(backend=compile_backend, dynamic=False)
-        optimizer = build_optimizer(config, recipe.query_encoder)
-        generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
-        return cls(
-            config,
-            recipe,
-            optimizer,
-            view_augmentation(config),
-            device,
-            channels_last,
-            generator,
-        )
+        return cls(step, channels_last)
+
+    @property
+    def recipe(self) -> DebiasedMoCo:
+        """The trained recipe."""
+        return self.step.recipe
+
+    @property
+    def steps_done(self) -> int:
+        """Steps run so far."""
+        return self.step.state.step
 
     def __call__(self, batch: Tensor) -> Tensor:
         """One training step on a batch of videos.
 
         Args:
-            batch: Videos as :func:`~bgdebias.training.data.collate_videos` gives them,
-                on the host (pinned for an asynchronous copy) or on the device. Shape:
+            batch: Videos as :func:`~bgdebias.training.collate_videos` gives them, on the
+                host (pinned for an asynchronous copy) or on the device. Shape:
                 ``(B, 3, 2T, S', S')``.
 
         Returns:
             The step's loss (still on the device; reading it synchronises).
         """
-        config = self.config
-        videos = batch.to(self.device, non_blocking=True)
+        videos = batch.to(self.step.device, non_blocking=True)
         if self.channels_last:
             videos = videos.contiguous(memory_format=torch.channels_last_3d)
-        mix_raw = config.mix_colours == "raw" or config.method == "fame"
-        if mix_raw:
-            query_view, key_view = self.augment.geometric(videos, self.generator)
-        else:
-            query_view, key_view = self.augment(videos, self.generator)
-        with self._autocast():
-            out = self.recipe(
-                query_view,
-                key_view,
-                generator=self.generator,
-                photometric=self.augment.photometric if mix_raw else None,
-            )
-        self.optimizer.zero_grad(set_to_none=True)
-        out.total.backward()
-        self.optimizer.step()
-        momentum = cosine_momentum(
-            self.steps_done, config.steps, base=require(config.momentum, "momentum")
-        )
-        self.recipe.update_key_encoder(momentum)
-        self.steps_done += 1
-        loss: Tensor = out.total.detach()
+        loss: Tensor = self.step(videos).total.detach()
         return loss
-
-    def _autocast(self) -> AbstractContextManager[Any]:
-        if self.config.amp and self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return nullcontext()
 
 
 def pretrain_loader(
@@ -154,7 +114,7 @@ def pretrain_loader(
 ) -> DataLoader[Any]:
     """The loop's data loader over the configuration's dataset, for ``steps`` batches.
 
-    Same dataset (:func:`~bgdebias.training.data.build_pretrain_dataset`), batch sampler,
+    Same dataset (:func:`~bgdebias.training.build_pretrain_dataset`), batch sampler,
     collate function and worker count (``config.num_workers``) as ``pretrain``.
 
     Args:
@@ -166,8 +126,7 @@ def pretrain_loader(
     Returns:
         The loader; each batch is ``(B, 3, 2T, S', S')`` float.
     """
-    config = config.resolved()
-    dataset = build_pretrain_dataset(config)
+    dataset = build_pretrain_dataset(config.resolved())
     return loader_over(dataset, config, steps=steps, pin_memory=pin_memory, seed=seed)
 
 
@@ -182,16 +141,11 @@ def loader_over(
 ) -> DataLoader[Any]:
     """:func:`pretrain_loader` over an already built dataset (indexing it once).
 
-    ``collate_fn`` replaces the loop's :func:`~bgdebias.training.data.collate_videos`
+    ``collate_fn`` replaces the loop's :func:`~bgdebias.training.collate_videos`
     (to time it, say).
     """
     sampler = StepBatchSampler(
-        len(dataset),
-        require(config.batch_size, "batch_size"),
-        seed=seed,
-        start_step=0,
-        steps=steps,
-        context=DistributedContext(),
+        len(dataset), config.resolved().batch_size, seed=seed, start_step=0, steps=steps
     )
     return DataLoader(
         dataset,
@@ -206,17 +160,16 @@ def loader_over(
 def batch_shape(config: PretrainConfig) -> tuple[int, int, int, int, int]:
     """Shape of the pretraining loader's batches: ``(B, 3, 2T, S', S')``.
 
-    ``S' = round(8 / 7 * size)``: :func:`~bgdebias.training.data.build_pretrain_dataset`
+    ``S' = round(8 / 7 * size)``: :func:`~bgdebias.training.build_pretrain_dataset`
     centre-crops real videos to that square; the views then crop ``size`` inside it.
 
     Example:
         >>> batch_shape(PretrainConfig(dataset="folder", root=".", batch_size=64))
         (64, 3, 32, 128, 128)
     """
-    config = config.resolved()
-    side = round(require(config.size, "size") * 8 / 7)
-    frames = 2 * require(config.num_frames, "num_frames")
-    return (require(config.batch_size, "batch_size"), 3, frames, side, side)
+    resolved = config.resolved()
+    side = resize_side_for_crop(resolved.size)
+    return (resolved.batch_size, 3, 2 * resolved.num_frames, side, side)
 
 
 def in_memory_batch(config: PretrainConfig, *, pin_memory: bool, seed: int = 0) -> Tensor:

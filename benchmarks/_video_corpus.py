@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from bgdebias.data.video_writer import write_video
+from bgdebias.data import write_video
 
 #: Folder of the videos below the corpus root (the ``folder`` dataset's train split).
 CLASS_FOLDER = Path("train") / "clips"

@@ -109,19 +109,7 @@ def _benchmark(
     splits = None
     if args.quick:
         args.seeds = args.seeds[:1]
-        base = PretrainConfig(
-            **data,
-            steps=3,
-            size=32,
-            batch_size=4,
-            synthetic_videos=16,
-            queue_size=16,
-            hidden_dim=32,
-            embed_dim=16,
-            checkpoint_every=3,
-            device="cpu",
-            jitter_p=0.0,
-        )
+        base = PretrainConfig.smoke(**data, steps=3, checkpoint_every=3)
         splits = make_stress_splits(
             train_length=16, test_length=8, size=32, backgrounds=backgrounds, actor=actor
         )

@@ -62,8 +62,7 @@ from _pretrain_step import PretrainStep, batch_shape, in_memory_batch, loader_ov
 from _video_corpus import Corpus, CorpusSpec, write_corpus
 from speed_benchmark import machine_info
 
-from bgdebias.training import PretrainConfig
-from bgdebias.training.data import build_pretrain_dataset
+from bgdebias.training import PretrainConfig, ResolvedPretrainConfig, build_pretrain_dataset
 
 #: In the order measured: a cut by the time budget drops FAME's figures first.
 METHODS = ("moco", "full", "fame")
@@ -207,7 +206,9 @@ class Unit:
         return {"backbone": self.backbone, "compile": self.compiled, "method": self.method}
 
 
-def config_of(settings: Settings, unit: Unit, corpus_root: Path, workers: int) -> PretrainConfig:
+def config_of(
+    settings: Settings, unit: Unit, corpus_root: Path, workers: int
+) -> ResolvedPretrainConfig:
     """The pretraining configuration of a unit (real-data defaults, ``folder`` dataset)."""
     extra: dict[str, Any] = {}
     if settings.queue_size is not None:

@@ -37,18 +37,24 @@ from torch import Tensor, nn
 from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import make_stress_splits
 from bgdebias.models import video_backbone
-from bgdebias.training.config import PretrainConfig, require
-from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
-from bgdebias.training.loop import build_optimizer, cosine_schedule
+from bgdebias.training import (
+    SYNTHETIC_VIDEO_FRAMES,
+    PretrainConfig,
+    ResolvedPretrainConfig,
+    TrainingState,
+    train_step,
+)
 from bgdebias.training.views import view_augmentation
 
 TEST_SPLITS = ("aligned", "conflicting", "static")
 
 
-def _test_clips(config: PretrainConfig, test_length: int) -> dict[str, tuple[Tensor, Tensor]]:
+def _test_clips(
+    config: ResolvedPretrainConfig, test_length: int
+) -> dict[str, tuple[Tensor, Tensor]]:
     splits = make_stress_splits(
-        num_frames=require(config.num_frames, "num_frames"),
-        size=require(config.size, "size"),
+        num_frames=config.num_frames,
+        size=config.size,
         test_length=test_length,
         backgrounds=config.synthetic_backgrounds,
         actor=config.synthetic_actor,
@@ -87,25 +93,21 @@ def run(
     """One supervised run; returns ``(step, mean recent loss, accuracies)`` per evaluation."""
     config = config.resolved()
     torch.manual_seed(config.seed)
-    backbone = video_backbone(require(config.backbone, "backbone"))
+    backbone = video_backbone(config.backbone)
     model = nn.ModuleDict({"backbone": backbone, "head": nn.Linear(backbone.embed_dim, 8)})
-    optimizer = build_optimizer(config, model)
-    scheduler = cosine_schedule(
-        optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps")
-    )
+    state = TrainingState.start(config, model)
     augment = view_augmentation(config, num_views=1)
     test_length = len(next(iter(test_clips.values()))[1])
     train = make_stress_splits(
         num_frames=SYNTHETIC_VIDEO_FRAMES,
-        size=require(config.size, "size"),
+        size=config.size,
         train_length=train_videos,
         test_length=test_length,
         backgrounds=config.synthetic_backgrounds,
         actor=config.synthetic_actor,
     ).independent_train
-    generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
     order = torch.Generator().manual_seed(config.seed)
-    batch_size = require(config.batch_size, "batch_size")
+    batch_size = config.batch_size
     permutation, position = torch.randperm(train_videos, generator=order), 0
     losses: list[float] = []
     rows = []
@@ -116,12 +118,9 @@ def run(
         indices = permutation[position : position + batch_size].tolist()
         position += batch_size
         batch = train.dataset.batch([train.indices[i] for i in indices])  # type: ignore[attr-defined]
-        (clips,) = augment(batch.clip, generator)
+        (clips,) = augment(batch.clip, state.generator)
         loss = F.cross_entropy(model["head"](backbone(clips).pooled), batch.label)
-        optimizer.zero_grad(set_to_none=True)
-        torch.autograd.backward(loss)
-        optimizer.step()
-        scheduler.step()
+        train_step(state, loss)
         losses.append(float(loss.detach()))
         if step % eval_every == 0 or step == config.steps:
             recent = losses[-eval_every:]

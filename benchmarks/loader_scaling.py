@@ -50,8 +50,12 @@ from speed_benchmark import machine_info
 
 from bgdebias.data.datasets.registry import build_video_dataset
 from bgdebias.data.sampling import RandomClipSampler
-from bgdebias.training import PretrainConfig
-from bgdebias.training.data import build_pretrain_dataset, collate_videos
+from bgdebias.training import (
+    PretrainConfig,
+    ResolvedPretrainConfig,
+    build_pretrain_dataset,
+    collate_videos,
+)
 
 #: Step times (s) of a GPU for which the report works out the cores needed.
 STEP_TIMES_S = (0.1, 0.2, 0.5)
@@ -206,7 +210,7 @@ def cores_needed(cpu_s_per_clip: float, batch_size: int, step_time_s: float) -> 
     return batch_size / step_time_s * cpu_s_per_clip
 
 
-def config_for(settings: Settings, root: Path, workers: int) -> PretrainConfig:
+def config_for(settings: Settings, root: Path, workers: int) -> ResolvedPretrainConfig:
     """The pretraining configuration whose loader is measured."""
     return PretrainConfig(
         dataset="folder",

@@ -36,9 +36,9 @@ class Encoder(nn.Module):
     def __init__(self, dim: int = 128) -> None:
         super().__init__()
         self.backbone = video_backbone("small3d", stage="layer3")  # layer3 keeps T >= 2
-        self.head = ProjectionHead(self.backbone.embed_dim, 512, dim)
+        self.head = ProjectionHead(self.backbone.embed_dim, hidden_dim=512, out_dim=dim)
         self.decomposition = MotionAwareDecomposition()
-        self.micro_head = ProjectionHead(self.backbone.stage_channels, 512, dim)
+        self.micro_head = ProjectionHead(self.backbone.stage_channels, hidden_dim=512, out_dim=dim)
 
     def forward(self, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.backbone(clips)

@@ -212,7 +212,7 @@ def resolve_alias(
 
 
 def skip_namedtuple_fields(
-    app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any
+    _app: Sphinx, _what: str, _name: str, obj: Any, _skip: bool, _options: Any
 ) -> bool | None:
     """Named tuples document their fields in the class docstring (``Attributes:``)."""
     doc = getattr(obj, "__doc__", None) or ""
@@ -221,7 +221,9 @@ def skip_namedtuple_fields(
     return None
 
 
-def hide_private_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
+def hide_private_bases(
+    _app: Sphinx, _name: str, _obj: Any, _options: Any, bases: list[Any]
+) -> None:
     """Show a private base class (``_ClipSamplerBase``) as its own public bases."""
     expanded: list[Any] = []
     for base in bases:
@@ -239,7 +241,7 @@ _PROSE_BEFORE_COLON = re.compile(r"^(?P<head>[A-Za-z][^:`]*\s[^:`]*): (?P<tail>.
 
 
 def keep_property_summaries(
-    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+    _app: Sphinx, what: str, _name: str, _obj: Any, _options: Any, lines: list[str]
 ) -> None:
     """Napoleon reads a property's first line ``text: more`` as ``type: description``.
 

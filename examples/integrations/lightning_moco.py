@@ -78,8 +78,8 @@ class DebiasedMoCoModule(L.LightningModule):
         embed_dim: int = 32,
         queue_size: int = 64,
         temperature: float = 0.1,
-        base_momentum: float = 0.99,
-        lr: float = 1e-3,
+        base_momentum: float = 0.99,  # noqa: ARG002 (read back from self.hparams)
+        lr: float = 1e-3,  # noqa: ARG002 (read back from self.hparams)
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -93,7 +93,7 @@ class DebiasedMoCoModule(L.LightningModule):
         )
         self.loss = DualBackgroundLoss(temperature=temperature)
 
-    def training_step(self, clips: Tensor, batch_idx: int) -> Tensor:
+    def training_step(self, clips: Tensor, _batch_idx: int) -> Tensor:
         batch = clips.shape[0]
         query_view, key_view = two_views(clips)
         mixed = self.mixer(query_view)

@@ -7,7 +7,10 @@ classes can use them without importing torch.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, TypeVar
+
+#: A string choice, usually a ``Literal[...]`` type: :func:`check_choice` returns it.
+Choice = TypeVar("Choice", bound=str)
 
 
 def check_open_unit(value: Any, name: str) -> float:
@@ -58,9 +61,22 @@ def check_int(value: Any, name: str, *, minimum: int) -> int:
     return value
 
 
-def check_choice(value: Any, name: str, allowed: Collection[str]) -> str:
-    """Check that ``value`` is one of ``allowed`` and return it."""
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"`{name}` must be one of {choices}; got {value!r}")
-    return str(value)
+def check_choice(value: Any, name: str, allowed: Collection[Choice]) -> Choice:
+    """Check that ``value`` is one of ``allowed`` and return it, typed as an allowed choice.
+
+    With ``allowed`` typed ``tuple[Mode, ...]`` (``Mode`` a ``Literal``), or a literal tuple
+    assigned to a ``Mode`` variable, the result is a ``Mode``: no cast needed.
+
+    Example:
+        >>> check_choice("sum", "reduction", ("mean", "sum"))
+        'sum'
+        >>> check_choice("max", "reduction", ("mean", "sum"))
+        Traceback (most recent call last):
+        ...
+        ValueError: `reduction` must be one of 'mean', 'sum'; got 'max'
+    """
+    for choice in allowed:
+        if value == choice and isinstance(value, str):
+            return choice
+    choices = ", ".join(repr(a) for a in allowed)
+    raise ValueError(f"`{name}` must be one of {choices}; got {value!r}")

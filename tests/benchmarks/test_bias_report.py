@@ -18,7 +18,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bias_report.py"
 
 def _load() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bias_report", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["bias_report"] = module
     spec.loader.exec_module(module)
@@ -221,7 +222,7 @@ def test_markdown_and_svg_from_the_command_line(tmp_path: Path) -> None:
     root = ET.fromstring(svg.read_text())
     bars = [e for e in root.iter("{http://www.w3.org/2000/svg}rect") if e.find("*") is not None]
     assert len(bars) == 2 * len(report.BARS)
-    heights = {e[0].text.split(":")[0]: float(e.get("height", 0)) for e in bars}
+    heights = {(e[0].text or "").split(":")[0]: float(e.get("height", 0)) for e in bars}
     # Plot height 240 px for 100 %: full's biased conflicting mean 35 % -> 84 px.
     assert heights["full biased_probe.conflicting"] == pytest.approx(84.0, abs=0.11)
     assert heights["moco biased_probe.conflicting"] == pytest.approx(2.4, abs=0.11)

@@ -24,7 +24,8 @@ SCRIPT = BENCHMARKS / "gpu_throughput.py"
 
 def _load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -67,7 +68,8 @@ def test_quick_run_measures_every_configuration(
     assert report["machine"]["device"] == "cpu"
     assert report["settings"]["batch_size"] == 4
     assert report["settings"]["backbones"] == ["small3d"]
-    assert report["corpus"]["videos"] == 4 and report["corpus"]["mean_kbps"] > 0
+    assert report["corpus"]["videos"] == 4
+    assert report["corpus"]["mean_kbps"] > 0
     assert report["workers"] == 1
     rows = report["results"]
     keys = {(row["source"], row["method"], row["compile"]) for row in rows}
@@ -79,7 +81,8 @@ def test_quick_run_measures_every_configuration(
         assert _finite_positive(row["wall_clips_per_s"])
         assert 0 <= row["wait_share"] <= 1
         assert row["peak_memory_mib"] is None  # no CUDA memory counter on a CPU
-        assert len(row["step_s"]) == 2 and len(row["warmup_s"]) == 1
+        assert len(row["step_s"]) == 2
+        assert len(row["warmup_s"]) == 1
 
 
 @pytest.mark.slow
@@ -93,7 +96,8 @@ def test_quick_run_ratios_are_finite(quick_report: tuple[dict[str, Any], str]) -
             assert _finite_positive(entry[pair]["wall_time"])
             assert entry[pair]["memory"] is None
         assert isinstance(entry["target_met"], bool)
-    assert "## Configurations" in stdout and "## Ratios against plain MoCo" in stdout
+    assert "## Configurations" in stdout
+    assert "## Ratios against plain MoCo" in stdout
     assert report["command"].startswith("python benchmarks/gpu_throughput.py --quick")
 
 
@@ -150,7 +154,8 @@ def test_ratios_divide_by_plain_moco_and_judge_the_target() -> None:
 def test_ratios_without_moco_memory_or_a_method() -> None:
     failed = {**_row("moco", 0.2, 1000.0), "status": "error"}
     (entry,) = gpu.ratios([failed, _row("full", 0.25, 1200.0)])
-    assert entry["full_vs_moco"] is None and entry["target_met"] is None
+    assert entry["full_vs_moco"] is None
+    assert entry["target_met"] is None
     (cpu,) = gpu.ratios([_row("moco", 0.2, None), _row("full", 0.3, None)])
     assert cpu["full_vs_moco"]["memory"] is None
     assert cpu["target_met"] is False  # judged on time alone: 1.5x
@@ -193,7 +198,8 @@ def test_report_lists_errors_and_skipped_configurations() -> None:
         "ratios": [],
     }
     text = gpu.format_report(report)
-    assert "GPU Some GPU" in text and "Note: a note" in text
+    assert "GPU Some GPU" in text
+    assert "Note: a note" in text
     assert "| memory | r3d_18 | off | moco | 100.0 ms | 640.0 | 640.0 | 0% | 2.00 GiB |" in text
     assert "error: E: a/b |" in text
     assert "skipped: time budget |" in text
@@ -204,14 +210,17 @@ def test_workers_are_lowered_to_fit_shared_memory() -> None:
     assert gpu.fit_workers_to_shared_memory(15, gib, None) == (15, None)
     assert gpu.fit_workers_to_shared_memory(4, gib, 12 * gib) == (4, None)
     workers, note = gpu.fit_workers_to_shared_memory(15, gib, 7 * gib)
-    assert workers == 2 and note is not None and "15" in note
+    assert workers == 2
+    assert note is not None
+    assert "15" in note
     assert gpu.fit_workers_to_shared_memory(15, gib, gib // 2)[0] == 1
 
 
 def test_options_select_configurations_and_order() -> None:
     args = gpu._parse(["--backbones", "r3d_18", "--compile", "both", "--methods", "moco", "full"])
     settings = gpu.settings_from(args)
-    assert settings.batch_size == 64 and settings.sources == ("memory", "video")
+    assert settings.batch_size == 64
+    assert settings.sources == ("memory", "video")
     units = [(unit.compiled, unit.method) for unit in gpu.units_of(settings)]
     assert units == [(False, "moco"), (False, "full"), (True, "moco"), (True, "full")]
     quick = gpu.settings_from(gpu._parse(["--quick", "--workers", "0", "--timed-steps", "5"]))
@@ -234,7 +243,8 @@ def test_pretrain_step_trains_in_channels_last() -> None:
     assert tuple(batch.shape) == (4, 3, 8, 37, 37)  # 2T frames, 8/7 of the crop
     before = [p.detach().clone() for p in step.recipe.key_encoder.parameters()]
     loss = step(batch)
-    assert loss.shape == () and torch.isfinite(loss)
+    assert loss.shape == ()
+    assert torch.isfinite(loss)
     after = list(step.recipe.key_encoder.parameters())
     assert any(not torch.equal(b, a) for b, a in zip(before, after, strict=True))  # EMA moved
     assert step.steps_done == 1

@@ -29,11 +29,13 @@ def test_reports_a_row_per_evaluation_for_the_chosen_data() -> None:
     assert [row.split("|")[2].strip() for row in rows] == ["1", "2"]  # steps 1 and 2
     for row in rows:
         accuracies = [float(cell) for cell in row.strip("|").split("|")[3:]]
-        assert len(accuracies) == 3 and all(0.0 <= value <= 100.0 for value in accuracies)
+        assert len(accuracies) == 3
+        assert all(0.0 <= value <= 100.0 for value in accuracies)
 
 
 def test_rejects_an_unknown_actor() -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--actor", "person"], capture_output=True, text=True
     )
-    assert done.returncode == 2 and "invalid choice: 'person'" in done.stderr
+    assert done.returncode == 2
+    assert "invalid choice: 'person'" in done.stderr

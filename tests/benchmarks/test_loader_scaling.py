@@ -19,13 +19,16 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from bgdebias.data import VideoSample
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "loader_scaling.py"
 
 
 def _load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -55,12 +58,14 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
     assert [row["num_workers"] for row in report["scaling"]] == [0, 1]
     for row in (*report["scaling"], report["small_files"]):
         assert row["clips"] == 2  # one timed batch of 2 clips
-        assert _positive(row["clips_per_s"]) and _positive(row["clips_per_s_per_worker"])
+        assert _positive(row["clips_per_s"])
+        assert _positive(row["clips_per_s_per_worker"])
         assert _positive(row["cpu_s_per_clip"])
     assert _positive(report["decoding_only"]["cpu_s_per_clip"])
     assert (report["corpus"]["width"], report["small_corpus"]["width"]) == (64, 42)
     found = report["implications"]
-    assert _positive(found["decoding_share"]) and _positive(found["small_files_cpu_ratio"])
+    assert _positive(found["decoding_share"])
+    assert _positive(found["small_files_cpu_ratio"])
     assert set(found["cores_for_batch_64"]) == {"0.1", "0.2", "0.5"}
     assert all(_positive(cores) for cores in found["cores_for_batch_64"].values())
     assert "| num_workers | clips/s | clips/s per worker | CPU per clip |" in completed.stdout
@@ -74,15 +79,16 @@ def test_cores_needed() -> None:
         scaling.cores_needed(0.05, 64, 0)
 
 
-class _Squares(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
+class _Squares(torch.utils.data.Dataset[VideoSample]):
     def __len__(self) -> int:
         return 6
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, index: int) -> VideoSample:
         matrix = torch.full((64, 64), float(index))
         for _ in range(20):  # some CPU work to time
             matrix = torch.tanh(matrix @ matrix)
-        return {"clip": torch.full((3, 2, 4, 4), float(index))}
+        clip = torch.full((3, 2, 4, 4), float(index))
+        return VideoSample(clip=clip, label=0, video_index=index, path=f"{index}.mp4")
 
 
 def test_cpu_time_of_worker_items_is_summed_in_the_main_process() -> None:
@@ -96,7 +102,8 @@ def test_cpu_time_of_worker_items_is_summed_in_the_main_process() -> None:
 
 def test_moving_texture_is_deterministic_and_moves() -> None:
     clip = corpus_module.moving_texture(4, 24, 32, seed=3)
-    assert clip.shape == (4, 24, 32, 3) and clip.dtype == torch.uint8
+    assert clip.shape == (4, 24, 32, 3)
+    assert clip.dtype == torch.uint8
     assert torch.equal(clip, corpus_module.moving_texture(4, 24, 32, seed=3))
     assert not torch.equal(clip[0], clip[1])  # the texture pans, the square moves
 

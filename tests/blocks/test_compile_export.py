@@ -16,7 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from bgdebias import MotionAwareDecomposition, SemiNegativePairMixer, StaticDynamicDecoupler
-from bgdebias.blocks import DecoupledClip, MixedBatch, MotionDecomposition, random_derangement
+from bgdebias.blocks import DecoupledClip, MixedBatch, MotionDecomposition
+from bgdebias.blocks.functional import random_derangement
 from scenes import moving_square_scene
 
 

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgdebias import StaticDynamicDecoupler
-from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask, frame_difference_energy
+from bgdebias.blocks import MIN_FRAME_SIDE, fame_foreground_mask
+from bgdebias.blocks.decoupler import ThresholdMode
+from bgdebias.blocks.functional import frame_difference_energy
 from scenes import iou, moving_square_scene
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
@@ -25,7 +27,7 @@ def _device(name: str) -> torch.device:
 
 
 @pytest.mark.parametrize("threshold", ["fraction", "otsu"])
-def test_clip_mask_covers_the_square_path(threshold: str) -> None:
+def test_clip_mask_covers_the_square_path(threshold: ThresholdMode) -> None:
     scene = moving_square_scene()
     path_fraction = scene.path.float().mean().item()
     out = StaticDynamicDecoupler(beta=path_fraction, threshold=threshold)(scene.clip)
@@ -36,7 +38,7 @@ def test_clip_mask_covers_the_square_path(threshold: str) -> None:
 
 
 @pytest.mark.parametrize("threshold", ["fraction", "otsu"])
-def test_frame_mask_follows_the_square(threshold: str) -> None:
+def test_frame_mask_follows_the_square(threshold: ThresholdMode) -> None:
     scene = moving_square_scene()
     square_fraction = scene.square[:, :, 0].float().mean().item()
     decoupler = StaticDynamicDecoupler(beta=square_fraction, threshold=threshold, mask_mode="frame")
@@ -92,7 +94,8 @@ def test_soft_mask_is_a_monotone_function_of_energy() -> None:
     mask, energy = out.mask[0, 0, 0].flatten(), out.energy[0, 0, 0].flatten()
     order = energy.argsort()
     assert bool((mask[order].diff() >= -1e-6).all())
-    assert mask.min().item() >= 0.0 and mask.max().item() <= 1.0
+    assert mask.min().item() >= 0.0
+    assert mask.max().item() <= 1.0
     assert len(mask.unique()) > 10
 
 
@@ -113,7 +116,7 @@ def test_static_clip_has_defined_empty_mask_and_finite_outputs() -> None:
     frame = torch.rand(3, 3, 1, 16, 16)
     clip = frame.expand(3, 3, 6, 16, 16)
     for options in ({}, {"soft": True}, {"threshold": "otsu"}, {"mask_mode": "frame"}):
-        out = StaticDynamicDecoupler(**options)(clip)  # type: ignore[arg-type]
+        out = StaticDynamicDecoupler(**options)(clip)
         assert not out.has_motion.any()
         assert out.mask.abs().sum() == 0
         for tensor in (out.static, out.dynamic, out.mask, out.energy):
@@ -124,8 +127,8 @@ def test_expanded_clip_gives_the_same_result_as_a_contiguous_one() -> None:
     # Regression: torch.median is wrong along stride-0 dimensions.
     clip = moving_square_scene().clip[:, :, :1].expand(-1, -1, 6, -1, -1)
     for mode in ("clip", "frame"):
-        expanded = StaticDynamicDecoupler(mask_mode=mode)(clip)  # type: ignore[arg-type]
-        contiguous = StaticDynamicDecoupler(mask_mode=mode)(clip.contiguous())  # type: ignore[arg-type]
+        expanded = StaticDynamicDecoupler(mask_mode=mode)(clip)
+        contiguous = StaticDynamicDecoupler(mask_mode=mode)(clip.contiguous())
         assert torch.equal(expanded.static, contiguous.static)
         assert torch.equal(expanded.mask, contiguous.mask)
 
@@ -184,7 +187,7 @@ def test_bad_options(kwargs: dict[str, object], error: type[Exception], message:
 )
 def test_bad_clips(clip: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=re.escape(message)):
-        StaticDynamicDecoupler()(clip)  # type: ignore[arg-type]
+        StaticDynamicDecoupler()(clip)
 
 
 # --- layout and smallest frame ----------------------------------------------------------------
@@ -283,13 +286,16 @@ def test_fame_threshold_gives_fames_mask_as_an_expanded_view() -> None:
     out = StaticDynamicDecoupler(threshold="fame", beta=0.3)(clip)
     expected = fame_foreground_mask(clip, beta=0.3)
     expected[1] = 0.0
-    assert out.mask.shape == (2, 1, 8, 40, 40) and out.mask.stride(2) == 0
+    assert out.mask.shape == (2, 1, 8, 40, 40)
+    assert out.mask.stride(2) == 0
     assert torch.equal(out.mask[:, 0, 0], expected)
     assert torch.equal(out.mask[:, :, -1], out.mask[:, :, 0])
     assert out.mask[0].sum().item() == 8 * int(0.3 * 40 * 40)
     assert out.has_motion.tolist() == [True, False]
     assert torch.equal(out.dynamic, clip * out.mask)
-    assert out.energy.min() >= 0 and out.energy.max() <= 1 and out.energy[1].sum() == 0
+    assert out.energy.min() >= 0
+    assert out.energy.max() <= 1
+    assert out.energy[1].sum() == 0
 
 
 def test_fame_threshold_keeps_the_empty_mask_rule_for_static_clips() -> None:
@@ -362,7 +368,8 @@ def test_hard_mask_fraction_equals_beta(
     assert torch.all(counts == expected)
     assert out.mask.shape == (batch, 1, frames, height, width)
     assert out.static.shape == out.dynamic.shape == clip.shape
-    assert out.energy.min() >= 0 and out.energy.max() <= 1
+    assert out.energy.min() >= 0
+    assert out.energy.max() <= 1
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
@@ -372,7 +379,8 @@ def test_dtypes_and_devices_are_respected(dtype: torch.dtype, device: str) -> No
     clip = scene.clip.to(_device(device))
     out = StaticDynamicDecoupler(beta=scene.path.float().mean().item())(clip)
     for tensor in (out.static, out.dynamic, out.mask, out.energy):
-        assert tensor.dtype == dtype and tensor.device == clip.device
+        assert tensor.dtype == dtype
+        assert tensor.device == clip.device
         assert torch.isfinite(tensor).all()
     assert iou(out.mask[:, :, 0].cpu(), scene.path) >= 0.5
 
@@ -403,7 +411,8 @@ def test_works_under_no_grad_and_gives_gradients_through_soft_mixing() -> None:
     with torch.no_grad():
         assert not StaticDynamicDecoupler()(clip).dynamic.requires_grad
     StaticDynamicDecoupler(soft=True)(clip).dynamic.sum().backward()
-    assert clip.grad is not None and torch.isfinite(clip.grad).all()
+    assert clip.grad is not None
+    assert torch.isfinite(clip.grad).all()
 
 
 def test_background_of_decoupled_clip_has_zero_motion_energy() -> None:
@@ -412,7 +421,7 @@ def test_background_of_decoupled_clip_has_zero_motion_energy() -> None:
 
 
 def test_auto_kernel_is_about_ten_percent() -> None:
-    from bgdebias.blocks import auto_blur_kernel_size
+    from bgdebias.blocks.functional import auto_blur_kernel_size
 
     assert auto_blur_kernel_size(112, 160) == 11
     assert auto_blur_kernel_size(224, 224) == 23

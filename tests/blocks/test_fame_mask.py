@@ -167,7 +167,8 @@ def test_matches_the_reference_port_exactly(
     clip = maker(3, frames, height, width, 7 * height + width, quantise)  # type: ignore[operator]
     expected = _reference_fame_mask(clip, beta, crop_size=min(height, width))
     mask = fame_foreground_mask(clip, beta=beta)
-    assert mask.dtype == torch.float32 and mask.shape == (3, height, width)
+    assert mask.dtype == torch.float32
+    assert mask.shape == (3, height, width)
     assert torch.equal(mask, expected), int((mask != expected).sum())
 
 
@@ -191,7 +192,8 @@ def test_colour_index_never_leaves_the_histogram() -> None:
         hy = (hsv[:, 1] * torch.sin(hsv[:, 0] * 2 * math.pi) + 1) / 2
         h, s = torch.round(hx * 9 + 1), torch.round(hy * 9 + 1)
         colour = h + (s - 1) * 10 + (torch.round(hsv[:, 2] * 9 + 1) - 1) * 100
-        assert colour.min() >= 1 and colour.max() <= 999
+        assert colour.min() >= 1
+        assert colour.max() <= 999
         assert not bool(((h == 10) & (s == 10)).any())
 
 

@@ -93,7 +93,8 @@ def test_noise_gated_mask_soft_is_one_half_at_the_gate() -> None:
     energy = torch.tensor([[[[0.01, 0.01, 0.01, 0.06, 0.2]]]])
     soft = noise_gated_mask(energy, soft=True, temperature=0.1)
     assert soft[0, 0, 0, 3].item() == pytest.approx(0.5, abs=1e-5)
-    assert soft[0, 0, 0, 4].item() > 0.99 and soft[0, 0, 0, 0].item() < 1e-3
+    assert soft[0, 0, 0, 4].item() > 0.99
+    assert soft[0, 0, 0, 0].item() < 1e-3
     off_gate = [0, 1, 2, 4]  # at exactly the gate the hard mask says 0 and soft 0.5
     assert torch.equal((soft > 0.5)[..., off_gate], (noise_gated_mask(energy) > 0.5)[..., off_gate])
 
@@ -110,7 +111,8 @@ def test_temporal_middle_values_even_and_odd() -> None:
     lower, upper = temporal_middle_values(clip)
     assert lower.shape == upper.shape == (2, 3, 1, 5, 4)
     ordered = clip.sort(dim=2).values
-    assert torch.equal(lower, ordered[:, :, 2:3]) and torch.equal(upper, ordered[:, :, 3:4])
+    assert torch.equal(lower, ordered[:, :, 2:3])
+    assert torch.equal(upper, ordered[:, :, 3:4])
     assert torch.equal(lower, clip.median(dim=2, keepdim=True).values)
     odd_lower, odd_upper = temporal_middle_values(clip[:, :, :5])
     assert torch.equal(odd_lower, odd_upper)
@@ -161,7 +163,8 @@ def test_static_clip_gives_an_empty_mask() -> None:
     frame = torch.rand(2, 3, 1, 12, 16, generator=torch.Generator().manual_seed(3))
     clip = frame.expand(-1, -1, 8, -1, -1)
     out = _noise_decoupler()(clip)
-    assert out.mask.sum().item() == 0.0 and out.energy.sum().item() == 0.0
+    assert out.mask.sum().item() == 0.0
+    assert out.energy.sum().item() == 0.0
     assert out.has_motion.tolist() == [False, False]
     assert torch.equal(out.static, clip.contiguous())
     for name in ("static", "dynamic", "mask", "energy"):
@@ -177,8 +180,10 @@ def test_shapes_range_and_no_nan(mask_mode: str, soft: bool) -> None:
     assert out.mask.shape == out.energy.shape == (3, 1, 6, 10, 14)
     for name in ("static", "dynamic", "mask", "energy"):
         assert torch.isfinite(getattr(out, name)).all(), name
-    assert out.mask.min().item() >= 0.0 and out.mask.max().item() <= 1.0
-    assert out.energy.min().item() >= 0.0 and out.energy.max().item() <= 1.0
+    assert out.mask.min().item() >= 0.0
+    assert out.mask.max().item() <= 1.0
+    assert out.energy.min().item() >= 0.0
+    assert out.energy.max().item() <= 1.0
     if not soft:
         assert set(out.mask.unique().tolist()) <= {0.0, 1.0}
     if mask_mode == "clip":
@@ -260,8 +265,10 @@ def test_noise_k_moves_the_gate() -> None:
 
 def test_defaults_are_unchanged() -> None:
     decoupler = StaticDynamicDecoupler()
-    assert decoupler.threshold == "fraction" and decoupler.mask_mode == "clip"
-    assert decoupler.noise_k == NOISE_K == 6.0 and pytest.approx(1 / 255) == NOISE_FLOOR
+    assert decoupler.threshold == "fraction"
+    assert decoupler.mask_mode == "clip"
+    assert decoupler.noise_k == NOISE_K == 6.0
+    assert pytest.approx(1 / 255) == NOISE_FLOOR
     assert "noise_k=6.0" in repr(_noise_decoupler())
     assert "noise_k" not in repr(decoupler)
 

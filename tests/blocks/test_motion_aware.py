@@ -100,18 +100,20 @@ def test_static_features_give_zero_saliency_and_finite_outputs() -> None:
     assert out.dynamic.abs().sum() == 0
     torch.testing.assert_close(out.static, out.pooled)
     (out.dynamic.sum() + out.static.sum()).backward()
-    assert features.grad is not None and torch.isfinite(features.grad).all()
+    assert features.grad is not None
+    assert torch.isfinite(features.grad).all()
 
 
 def test_projection_is_learnable_and_detach_saliency_stops_its_gradient() -> None:
     features = torch.randn(2, 6, 4, 5, 5, requires_grad=True)
     module = MotionAwareDecomposition(channels=6, projection_dim=3)
     module(features).dynamic.sum().backward()
-    assert module.projection.weight.grad is not None  # type: ignore[union-attr]
-    assert module.projection.weight.grad.abs().sum() > 0  # type: ignore[union-attr]
+    assert isinstance(module.projection, nn.Conv3d)
+    assert module.projection.weight.grad is not None
+    assert module.projection.weight.grad.abs().sum() > 0
     detached = MotionAwareDecomposition(channels=6, projection_dim=3, detach_saliency=True)
     detached(features).dynamic.sum().backward()
-    assert detached.projection.weight.grad is None  # type: ignore[union-attr]
+    assert detached.projection.weight.grad is None
 
 
 @pytest.mark.parametrize(
@@ -176,11 +178,13 @@ def test_shapes_dtypes_and_ranges(
     features = torch.randn(batch, channels, frames, height, width).to(dtype)
     out = MotionAwareDecomposition()(features)
     for pooled in (out.dynamic, out.static, out.pooled):
-        assert pooled.shape == (batch, channels) and pooled.dtype == dtype
+        assert pooled.shape == (batch, channels)
+        assert pooled.dtype == dtype
         assert torch.isfinite(pooled).all()
     assert out.saliency.shape == (batch, 1, height, width)
     assert out.step_maps.shape == (batch, frames - 1, height, width)
-    assert out.saliency.min() >= 0 and out.saliency.max() <= 1
+    assert out.saliency.min() >= 0
+    assert out.saliency.max() <= 1
 
 
 def test_gradcheck_in_float64() -> None:

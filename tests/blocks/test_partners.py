@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgdebias.blocks import choose_partners, random_derangement
+from bgdebias.blocks.functional import choose_partners, random_derangement
 
 
 @settings(max_examples=50, deadline=None)

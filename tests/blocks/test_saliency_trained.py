@@ -9,8 +9,8 @@ import torch.nn.functional as F
 
 from bgdebias.blocks import MotionAwareDecomposition
 from bgdebias.data.synthetic import MovingSpriteDataset
-from bgdebias.experiments.supervised import train_supervised
 from bgdebias.training import PretrainConfig
+from bgdebias.training.supervised import train_supervised
 
 
 def test_saliency_of_a_trained_small3d_is_on_the_actor_trail() -> None:

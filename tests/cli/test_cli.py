@@ -38,7 +38,11 @@ def test_every_command_explains_its_options(
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert f"usage: bgdebias {command}" in text
-    options = [a for a in build_parser()._subparsers._group_actions[0].choices[command]._actions]  # type: ignore[union-attr]
+    subcommands = build_parser()._subparsers
+    assert subcommands is not None
+    choices = subcommands._group_actions[0].choices
+    assert isinstance(choices, dict)
+    options = list(choices[command]._actions)
     for action in options:
         for flag in action.option_strings:
             assert flag in text
@@ -49,7 +53,7 @@ def test_every_command_explains_its_options(
     ("argv", "message"),
     [
         (["pretrain", "--batch-size", "-1"], "`batch_size` must be an int >= 2, got -1"),
-        (["pretrain", "--dataset", "ucf101"], "`root` is required for dataset 'ucf101'"),
+        (["pretrain", "--dataset", "ucf101"], "--root is required for dataset 'ucf101'"),
         (["pretrain", "--config", "missing.yaml"], "configuration file not found: missing.yaml"),
         (["evaluate", "--checkpoint", "nowhere.pt"], "checkpoint not found: nowhere.pt"),
         (["demo", "--steps", "0"], "--steps must be >= 1, got 0"),
@@ -87,7 +91,8 @@ def test_missing_video_root_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     ]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(tmp_path / "none") in err
+    assert err.count("\n") == 1
+    assert str(tmp_path / "none") in err
 
 
 def test_config_file_with_command_line_overrides(tmp_path: Path) -> None:
@@ -137,7 +142,8 @@ def test_pretrain_evaluate_and_heatmaps_on_an_encoded_video_tree(
         == 0
     )
     checkpoint = latest_checkpoint(run)
-    assert checkpoint is not None and load_checkpoint(checkpoint)["step"] == 2
+    assert checkpoint is not None
+    assert load_checkpoint(checkpoint)["step"] == 2
     results = tmp_path / "linear.json"
     assert (
         main(

@@ -54,7 +54,7 @@ def test_the_demo_prints_and_saves_the_steps_with_periodic_checkpoints(
 
     seen: dict[str, Any] = {}
 
-    def comparison(methods: list[str], **options: Any) -> list[MethodRun]:
+    def comparison(_methods: list[str], **options: Any) -> list[MethodRun]:
         seen.update(options)
         runs = _fake_runs(options["base"].steps)
         for run in runs:
@@ -68,7 +68,8 @@ def test_the_demo_prints_and_saves_the_steps_with_periodic_checkpoints(
     assert seen["resume"] is False
     stdout = capsys.readouterr().out
     table = stdout[stdout.index("method  steps") :].splitlines()[: 5 + len(LEGEND)]
-    assert table[-1] == LEGEND[-1] and max(len(line) for line in table) <= 100
+    assert table[-1] == LEGEND[-1]
+    assert max(len(line) for line in table) <= 100
     results = json.loads((out / "results.json").read_text())
     assert {method: entry["steps"] for method, entry in results.items()} == {
         "moco": 300,
@@ -81,7 +82,8 @@ def test_the_demo_prints_and_saves_the_steps_with_periodic_checkpoints(
     # --checkpoint-every overrides the default.
     assert main(["demo", "--steps", "8", "--output-dir", str(out), "--resume",
                  "--checkpoint-every", "3", "--no-progress"]) == 0  # fmt: skip
-    assert seen["resume"] is True and seen["base"].checkpoint_every == 3
+    assert seen["resume"] is True
+    assert seen["base"].checkpoint_every == 3
     assert json.loads((out / "results.json").read_text())["moco"]["steps"] == 8
 
 

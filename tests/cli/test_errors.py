@@ -60,7 +60,7 @@ def test_a_config_that_does_not_parse_exits_with_status_2_and_no_traceback(
 def test_os_errors_are_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def failing_run(args: object) -> int:
+    def failing_run(_args: object) -> int:
         raise PermissionError(13, "Permission denied", "/runs/results.json")
 
     monkeypatch.setattr(evaluate, "run", failing_run)

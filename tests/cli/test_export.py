@@ -95,7 +95,7 @@ def test_a_torchvision_export_says_how_to_load_it(
     config = PretrainConfig(method="moco", backbone="mc3_18").resolved()
     backbone = video_backbone("mc3_18", stage=config.stage)
     replicate_temporal_padding(backbone)
-    encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=False)
+    encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=False)
     model = {f"query_encoder.{key}": value for key, value in encoder.state_dict().items()}
     state = {"step": 2, "config": config.to_dict(), "model": model}
     checkpoint = save_checkpoint(state, tmp_path, 2)

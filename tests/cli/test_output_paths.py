@@ -48,7 +48,8 @@ def test_unusable_output_paths_fail_at_once_in_one_line(
     names = {"tiny": " ".join(TINY), "file": str(file), "tmp": str(tmp_path)}
     assert main(command.format(**names).split()) == 2
     assert capsys.readouterr().err == message.format(**names) + "\n"
-    assert list(tmp_path.iterdir()) == [file] and file.read_text() == "keep me"
+    assert list(tmp_path.iterdir()) == [file]
+    assert file.read_text() == "keep me"
 
 
 def test_the_command_exits_with_status_2_and_no_traceback(tmp_path: Path) -> None:

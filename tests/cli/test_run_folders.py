@@ -23,12 +23,8 @@ TINY = [
 
 
 def _tiny_config(output_dir: Path, **changes: object) -> PretrainConfig:
-    config = PretrainConfig(
-        size=32, batch_size=4, synthetic_videos=16, queue_size=16, hidden_dim=32,
-        embed_dim=16, jitter_p=0.0, device="cpu", log_every=1, output_dir=str(output_dir),
-        steps=8, checkpoint_every=2,
-    )  # fmt: skip
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"steps": 8, "checkpoint_every": 2, "log_every": 1}
+    return PretrainConfig.smoke(output_dir=str(output_dir), **{**settings, **changes})
 
 
 def _names(folder: Path) -> list[str]:
@@ -57,7 +53,8 @@ def test_a_new_run_is_refused_in_a_run_folder_unless_overwrite(tmp_path: Path) -
     assert replaced.returncode == 0, replaced.stderr
     assert _names(run) == ["checkpoint-00000002.pt", "checkpoint-00000003.pt"]
     printed = Path(replaced.stdout.split("checkpoint: ")[1].strip())
-    assert printed == run / "checkpoint-00000003.pt" and printed.exists()
+    assert printed == run / "checkpoint-00000003.pt"
+    assert printed.exists()
     assert json.loads((run / "config.json").read_text())["steps"] == 3
     assert [row["step"] for row in read_log(run / "log.csv")] == [1, 2, 3]
 

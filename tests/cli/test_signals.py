@@ -70,10 +70,13 @@ def test_demo_stops_in_the_first_training_and_reports_nothing(tmp_path: Path, st
     assert code == 143, stderr
     assert "bgdebias demo: interrupted by SIGTERM; stopped at step " in stderr
     checkpoint = latest_checkpoint(out / "moco-seed0")
-    assert checkpoint is not None and load_checkpoint(checkpoint)["step"] >= 1
+    assert checkpoint is not None
+    assert load_checkpoint(checkpoint)["step"] >= 1
     assert not (out / "full-seed0").exists()  # the next method never started
-    assert not (out / "results.json").exists() and not (out / "heatmaps").exists()
-    assert "moco:" not in stdout and "partial results" not in stdout
+    assert not (out / "results.json").exists()
+    assert not (out / "heatmaps").exists()
+    assert "moco:" not in stdout
+    assert "partial results" not in stdout
 
 
 def _fake_result(conflicting: float) -> dict[str, Any]:
@@ -92,7 +95,7 @@ def test_an_interrupted_demo_keeps_finished_methods_marked_partial(
     import bgdebias.experiments as experiments
     from bgdebias.experiments import MethodRun
 
-    def interrupted_comparison(methods: list[str], **options: Any) -> list[MethodRun]:
+    def interrupted_comparison(_methods: list[str], **options: Any) -> list[MethodRun]:
         options["on_result"](MethodRun("moco", 0, _fake_result(0.4), 1.0, "moco.pt"))  # type: ignore[arg-type]
         raise RunInterrupted(signal.SIGTERM, saved="stopped at step 98 of 300")
 
@@ -102,11 +105,13 @@ def test_an_interrupted_demo_keeps_finished_methods_marked_partial(
     stdout, stderr = capsys.readouterr()
     assert "partial results (interrupted; not finished: full)" in stdout
     rows = [line.split()[0] for line in stdout.splitlines() if line.strip()]
-    assert "moco" in rows and "full" not in rows  # "moco:" lines are progress, not rows
+    assert "moco" in rows
+    assert "full" not in rows
     assert stderr == "bgdebias demo: interrupted by SIGTERM; stopped at step 98 of 300\n"
     assert not (out / "results.json").exists()
     partial = json.loads((out / "results-partial.json").read_text())
-    assert partial["complete"] is False and partial["not_finished"] == ["full"]
+    assert partial["complete"] is False
+    assert partial["not_finished"] == ["full"]
     assert set(partial["results"]) == {"moco"}
 
 
@@ -121,7 +126,8 @@ def test_evaluate_stops_at_once_and_writes_no_results(
     code, stdout, stderr = run.finish()
     assert code == 143, stderr
     assert stderr.endswith("bgdebias evaluate: interrupted by SIGTERM; no results were written\n")
-    assert not results.exists() and "results:" not in stdout
+    assert not results.exists()
+    assert "results:" not in stdout
 
 
 def test_heatmap_stops_at_once(tiny_checkpoint: Path, tmp_path: Path, start: Any) -> None:
@@ -149,7 +155,8 @@ def test_benchmark_stops_and_marks_its_json_incomplete(tmp_path: Path, start: An
     assert code == 143, stderr
     assert "interrupted by SIGTERM" in stderr
     payload = json.loads(results.read_text())
-    assert payload["complete"] is False and payload["interrupted_by"] == "SIGTERM"
+    assert payload["complete"] is False
+    assert payload["interrupted_by"] == "SIGTERM"
     done = [entry["method"] for entry in payload["runs"]]
     assert done == ["supervised_independent", *methods][: len(done)]
     assert len(done) < 1 + len(methods)  # stopped, not run to the end

@@ -17,13 +17,14 @@ import yaml
 from bgdebias.cli import build_parser
 from bgdebias.cli.pretrain import config_from_args
 from bgdebias.training import PretrainConfig
+from bgdebias.training.config import Method
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs" / "pretrain"
 REPRODUCE = REPO / "docs" / "reproduce.md"
 #: file prefix -> ``PretrainConfig.dataset``
 DATASETS = {"ucf101": "ucf101", "hmdb51": "hmdb51", "kinetics400": "kinetics"}
-METHODS = ("moco", "fame", "full")
+METHODS: tuple[Method, ...] = ("moco", "fame", "full")
 #: The keys of each method's block; every other key is shared by a dataset's three files.
 METHOD_KEYS = {
     "moco": {"method", "temperature"},
@@ -100,8 +101,10 @@ def test_config_loads_as_the_command_reads_it(path: Path) -> None:
         # YAML reads 1e-4 as a string and 1 as an int: the file must say 0.0001 and 1.0.
         assert type(value) in _python_types(hints[name]), f"{name}: {value!r}, {hints[name]}"
     resolved = config.resolved()
-    assert resolved.lr is not None and resolved.queue_size is not None
-    assert resolved.batch_size is not None and resolved.batch_size >= 16  # GPU-sized
+    assert resolved.lr is not None
+    assert resolved.queue_size is not None
+    assert resolved.batch_size is not None
+    assert resolved.batch_size >= 16
 
 
 def test_command_line_options_override_the_file() -> None:

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from bgdebias.data.video_writer import write_video
+from bgdebias.data import write_video
 
 VIDEO_FRAMES = 12
 VIDEO_HEIGHT = 32

@@ -18,10 +18,9 @@ from torch.utils.data import DataLoader
 
 from bgdebias.data.datasets import UCF101, VideoFolder, VideoSample
 from bgdebias.data.datasets import base as dataset_base
-from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
+from bgdebias.data.decoding import VideoReader
+from bgdebias.data.sampling import ClipSampler, RandomClipSampler, UniformClipSampler
 from bgdebias.data.transforms import CenterCropClip
-
-Sampler = Callable[[int, torch.Generator | None], Tensor]
 
 
 def test_sample_is_a_float_clip_with_its_label_and_path(
@@ -32,7 +31,8 @@ def test_sample_is_a_float_clip_with_its_label_and_path(
     assert isinstance(sample, VideoSample)
     assert sample.clip.shape == (3, 4, 32, 48)
     assert sample.clip.dtype == torch.float32
-    assert float(sample.clip.min()) >= 0.0 and float(sample.clip.max()) <= 1.0
+    assert float(sample.clip.min()) >= 0.0
+    assert float(sample.clip.max()) <= 1.0
     # 12 frames, span 7, a single centred clip starts at frame 2.
     assert vds_frame_ids(sample.clip) == [2, 4, 6, 8]
     assert (sample.label, sample.video_index) == (0, 0)
@@ -56,7 +56,8 @@ def test_several_clips_are_stacked_and_transformed_one_by_one(
 
     def transform(clip: Tensor) -> Tensor:
         seen.append(tuple(clip.shape))
-        return CenterCropClip(16)(clip)
+        cropped: Tensor = CenterCropClip(16)(clip)
+        return cropped
 
     sampler = UniformClipSampler(3, num_clips=2)
     sample = VideoFolder(vds_folder_tree, clip_sampler=sampler, transform=transform)[1]
@@ -132,31 +133,35 @@ def test_dataloader_batches_samples(vds_folder_tree: Path) -> None:
     ("sampler", "error", "message"),
     [
         (
-            lambda n, g: [0, 1],
+            lambda _n, _g: [0, 1],
             TypeError,
             "`clip_sampler` must return a Tensor of frame indices, got list",
         ),
         (
-            lambda n, g: torch.zeros(1, 2),
+            lambda _n, _g: torch.zeros(1, 2),
             TypeError,
             "`clip_sampler` must return integer frame indices, got torch.float32",
         ),
         (
-            lambda n, g: torch.zeros(1, 2, 3, dtype=torch.long),
+            lambda _n, _g: torch.zeros(1, 2, 3, dtype=torch.long),
             ValueError,
             "shape (num_clips, clip_len), got shape (1, 2, 3) for a video of 12 frames",
         ),
     ],
 )
 def test_bad_sampler_output(
-    vds_folder_tree: Path, sampler: Sampler, error: type[Exception], message: str
+    vds_folder_tree: Path, sampler: ClipSampler, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=re.escape(message)):
         VideoFolder(vds_folder_tree, clip_sampler=sampler)[0]
 
 
 def test_a_one_dimensional_sampler_output_is_one_clip(vds_folder_tree: Path) -> None:
-    data = VideoFolder(vds_folder_tree, clip_sampler=lambda n, g: torch.arange(5))
+    def five_frames(num_frames: int, generator: torch.Generator | None = None) -> Tensor:
+        del num_frames, generator
+        return torch.arange(5)
+
+    data = VideoFolder(vds_folder_tree, clip_sampler=five_frames)
     assert data[0].clip.shape == (3, 5, 32, 48)
 
 
@@ -254,13 +259,13 @@ def test_on_error_skip_substitutes_the_next_video_and_records_it(
     assert [item.video_index for item in items] == [0, 2, 2, 3]
     assert items[1].path == items[2].path
     assert torch.equal(items[1].clip, items[2].clip)
-    assert data.skipped == (bad,)
+    assert list(data.skipped) == [bad]  # a list: mypy would keep the property narrowed
     assert sum("skipping unreadable video 1" in r.getMessage() for r in caplog.records) == 1
     # Second epoch: the known-bad file is substituted again without another decoding attempt.
-    with mock.patch.object(dataset_base, "VideoReader", wraps=dataset_base.VideoReader) as reader:
+    with mock.patch.object(dataset_base, "VideoReader", wraps=VideoReader) as reader:
         assert data[1].video_index == 2
     assert reader.call_count == 1
-    assert data.skipped == (bad, bad)
+    assert list(data.skipped) == [bad, bad]
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="bgdebias.data.datasets"):
         assert data.pop_skipped() == (bad, bad)
@@ -280,7 +285,7 @@ def test_on_error_skip_gives_up_when_every_video_is_unreadable(tmp_path: Path) -
 
 
 def test_skip_does_not_hide_other_errors(vds_corrupt_folder_tree: Path) -> None:
-    def broken(clip: Tensor) -> Tensor:
+    def broken(_clip: Tensor) -> Tensor:
         raise KeyError("bug in the transform")
 
     data = VideoFolder(

@@ -18,7 +18,8 @@ def test_classes_are_sorted_folders_with_videos(vds_folder_tree: Path) -> None:
     assert data.paths == ("a_walk/only.webm", "b_run/W.AVI", "b_run/x.mp4")
     assert data.labels == (0, 1, 1)
     assert [data[i].clip.shape for i in range(3)] == [(3, 4, 32, 48)] * 3
-    assert "VideoFolder(root=" in repr(data) and "videos=3, classes=2" in repr(data)
+    assert "VideoFolder(root=" in repr(data)
+    assert "videos=3, classes=2" in repr(data)
 
 
 def test_extensions_filter(vds_folder_tree: Path) -> None:

@@ -13,10 +13,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data import decoding
-from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.decoding import (
+    DecoderBackend,
     VideoReader,
     apply_short_video,
     available_backends,
@@ -24,8 +22,11 @@ from bgdebias.data.decoding import (
     read_video_metadata,
     resolve_backend,
 )
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding import reader as decoding
+from bgdebias.data.decoding.errors import VideoDecodeError
 
-BACKENDS = ("torchcodec", "pyav")
+BACKENDS: tuple[DecoderBackend, ...] = ("torchcodec", "pyav")
 CONTAINERS = ("mp4", "avi", "webm")
 
 
@@ -176,7 +177,8 @@ def test_broken_files_raise_video_decode_error(
     assert error.path == str(path)
     assert str(path) in str(error)
     if name in ("random", "truncated"):
-        assert error.cause is not None and error.__cause__ is error.cause
+        assert error.cause is not None
+        assert error.__cause__ is error.cause
     with pytest.raises(VideoDecodeError, match=re.escape(reason)):
         read_video_metadata(path, backend=backend)  # type: ignore[arg-type]
 
@@ -206,7 +208,7 @@ class _FakeTorchcodecMetadata:
 
 
 class _FakeTorchcodecDecoder:
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
         self.metadata = _FakeTorchcodecMetadata()
 
 
@@ -357,7 +359,7 @@ def test_files_that_are_not_readable_regular_files(
         VideoDecodeError, match=re.escape("cannot stat the file ([Errno 20] Not a directory")
     ):
         VideoReader(vds_videos["mp4"] / "inner.mp4")
-    monkeypatch.setattr(decoding.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "access", lambda _path, _mode: False)
     with pytest.raises(
         VideoDecodeError, match=re.escape("the file is not readable (permission denied)")
     ):

@@ -10,21 +10,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data._pyav_backend import PyAVVideo
-from bgdebias.data._torchcodec_backend import TorchcodecVideo
-from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.decoding import VideoReader, decode_frames
-from bgdebias.data.video_writer import write_video
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding._pyav import PyAVVideo
+from bgdebias.data.decoding._torchcodec import TorchcodecVideo
+from bgdebias.data.decoding.errors import VideoDecodeError
+from bgdebias.data.decoding.writer import write_video
 
 
 class _RefusingDecoder:
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
         raise RuntimeError("Could not open input file: made-up container quirk")
 
 
 def _fail(message: str) -> Callable[..., torch.Tensor]:
-    def get_frames(self: object, indices: list[int]) -> torch.Tensor:
+    def get_frames(_self: object, _indices: list[int]) -> torch.Tensor:
         raise RuntimeError(message)
 
     return get_frames

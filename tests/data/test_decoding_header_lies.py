@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bgdebias.data import _decode_notices as notices
 from bgdebias.data.decoding import VideoReader, decode_frames, read_video_metadata
+from bgdebias.data.decoding import _notices as notices
 
 BACKENDS = ("torchcodec", "pyav", "auto")
 HELD = 12  # frames the test AVI holds
@@ -95,7 +95,8 @@ def test_backends_agree_on_a_file_whose_header_lies(header_says: Callable[[int],
     # Timing comes from the frames held, not from the 60 frames of the header (2.4 s).
     assert torchcodec.duration == pytest.approx(HELD / 25)
     assert pyav.duration == pytest.approx(HELD / 25)
-    assert torchcodec.fps == pytest.approx(25.0) and pyav.fps == pytest.approx(25.0)
+    assert torchcodec.fps == pytest.approx(25.0)
+    assert pyav.fps == pytest.approx(25.0)
     indices = [11, 0, 5, 5]
     assert torch.equal(
         decode_frames(path, indices, backend="torchcodec"),

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 import bgdebias
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data import decoding
-from bgdebias.data._torchcodec_backend import torchcodec_load_error
 from bgdebias.data.decoding import VideoReader, available_backends, decode_frames, resolve_backend
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding import reader as decoding
+from bgdebias.data.decoding._torchcodec import torchcodec_load_error
 
 LOAD_ERROR = (
     "Could not load libtorchcodec. Likely causes:\n"
@@ -71,9 +71,8 @@ def test_auto_uses_pyav_with_one_warning(
     assert unloadable_torchcodec == [1]  # probed once, however often a backend is resolved
 
 
-def test_forcing_torchcodec_names_the_install_commands(
-    unloadable_torchcodec: list[int], vds_videos: dict[str, Path]
-) -> None:
+@pytest.mark.usefixtures("unloadable_torchcodec")
+def test_forcing_torchcodec_names_the_install_commands(vds_videos: dict[str, Path]) -> None:
     expected = (
         "backend='torchcodec' needs torchcodec and FFmpeg's shared libraries "
         "(pip install torchcodec; apt-get install ffmpeg): RuntimeError: Could not load "

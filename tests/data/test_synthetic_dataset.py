@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from bgdebias.data import MovingSpriteSample, VideoSample
 from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
 from bgdebias.data.synthetic import (
     BACKGROUND_FAMILIES,
@@ -16,8 +17,13 @@ from bgdebias.data.synthetic import (
     sprite_trajectory,
     video_seed,
 )
-from bgdebias.data.transform_presets import moco_clip_augmentation
-from bgdebias.data.transforms import TwoViewTransform
+from bgdebias.data.transforms import TwoViewTransform, moco_clip_augmentation
+
+
+def _batched(field: object) -> torch.Tensor:
+    """A field of ``batch()``'s sample: a tensor, where an item's field is an int."""
+    assert isinstance(field, torch.Tensor)
+    return field
 
 
 def test_sample_fields_shapes_and_range() -> None:
@@ -27,10 +33,15 @@ def test_sample_fields_shapes_and_range() -> None:
     assert sample.clip.dtype == torch.float32
     assert float(sample.clip.min()) >= 0.0
     assert float(sample.clip.max()) <= 1.0
-    assert int(sample.label) == 11 % 8
-    assert sample.label.dtype == torch.int64
-    assert 0 <= int(sample.background_family) < 8
-    assert int(sample.video_index) == 11
+    assert sample.label == 11 % 8
+    assert 0 <= sample.background_family < 8
+    assert sample.video_index == 11
+    # One sample schema with the video datasets: plain ints per item, int64 once batched.
+    assert {type(sample.label), type(sample.background_family), type(sample.video_index)} == {int}
+    assert VideoSample._fields == ("clip", "label", "video_index", "path")
+    assert MovingSpriteSample._fields == ("clip", "label", "background_family", "video_index")
+    assert MovingSpriteSample.__annotations__["label"] == VideoSample.__annotations__["label"]
+    assert _batched(data.batch([11, 3]).label).dtype == torch.int64
     assert len(data) == 20
     assert data.classes == MOTION_CLASSES
     assert data.families == BACKGROUND_FAMILIES
@@ -159,9 +170,11 @@ def test_batch_stacks_items() -> None:
     data = MovingSpriteDataset(split="independent", length=10, size=32)
     batch = data.batch(torch.tensor([3, 1, -1]))
     assert batch.clip.shape == (3, 3, 8, 32, 32)
-    assert batch.video_index.tolist() == [3, 1, 9]
+    assert _batched(batch.video_index).tolist() == [3, 1, 9]
     assert torch.equal(batch.clip[1], data[1].clip)
-    assert batch.background_family.tolist() == [data.render(i).background_family for i in (3, 1, 9)]
+    assert _batched(batch.background_family).tolist() == [
+        data.render(i).background_family for i in (3, 1, 9)
+    ]
 
 
 def test_errors() -> None:
@@ -204,7 +217,8 @@ def test_photo_backgrounds_are_crops_of_one_photograph_per_family() -> None:
 
     data = MovingSpriteDataset(split="aligned", length=16, backgrounds="photo", size=32)
     assert data.families == PHOTO_FAMILIES
-    assert photo_folder().is_dir() and all((photo_folder() / n).is_file() for n in PHOTO_FAMILIES)
+    assert photo_folder().is_dir()
+    assert all((photo_folder() / n).is_file() for n in PHOTO_FAMILIES)
     first, second = data.render(0), data.render(8)  # label 0: family 0, two crops
     assert first.background_family == second.background_family == 0
     assert not torch.equal(first.background, second.background)
@@ -280,7 +294,8 @@ def test_coloured_actor_has_one_bright_colour_of_its_own_per_video() -> None:
         body = video.clip[:, 0][:, plain.render(index).sprite_mask[0]]
         # The rim stays dark; the body is one colour whose largest channel is >= 0.85.
         bright = body[:, body.max(0).values >= 0.5]
-        assert bright.shape[1] > 0 and torch.equal(bright, bright[:, :1].expand_as(bright))
+        assert bright.shape[1] > 0
+        assert torch.equal(bright, bright[:, :1].expand_as(bright))
         assert float(bright[:, 0].max()) >= 0.85
         colours.append(bright[:, 0])
     assert not torch.equal(colours[0], colours[1])  # each video has its own colour

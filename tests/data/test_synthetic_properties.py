@@ -29,7 +29,7 @@ def _linear_probe_accuracy(features: Tensor, labels: Tensor, num_train: int) -> 
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
     for _ in range(300):
         optimiser.zero_grad()
-        F.cross_entropy(model(x[:num_train]), labels[:num_train]).backward()
+        F.cross_entropy(model(x[:num_train]), labels[:num_train]).backward()  # type: ignore[no-untyped-call]
         optimiser.step()
     with torch.no_grad():
         predicted = model(x[num_train:]).argmax(dim=1)
@@ -152,7 +152,8 @@ def test_motions_move_as_named() -> None:
                 assert float(lengths.max() - lengths.min()) < 1e-3
             elif name == "ZigZag":
                 assert bool((dx > 0).all()) or bool((dx < 0).all())
-                assert bool((dy > 0).any()) and bool((dy < 0).any())  # turns within 8 frames
+                assert bool((dy > 0).any())
+                assert bool((dy < 0).any())
             else:
                 assert torch.allclose(dx.abs(), dy.abs(), atol=1e-4)  # diagonal drift
                 assert radius_changes > 0.3 * SIZE / 13

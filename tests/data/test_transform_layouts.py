@@ -12,24 +12,22 @@ from torch import Tensor
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from bgdebias.data.batch_transforms import (
-    ColorJitterClip,
-    GaussianBlurClip,
-    RandomGrayscaleClip,
-    RandomHorizontalFlipClip,
-    RandomResizedCropClip,
-)
-from bgdebias.data.transform_presets import eval_clip_transform, moco_clip_augmentation
+from bgdebias.data.functional import as_clip_batch, to_float_clip
 from bgdebias.data.transforms import (
     CenterCropClip,
     ClipCompose,
+    ColorJitterClip,
+    GaussianBlurClip,
     NormalizeClip,
+    RandomGrayscaleClip,
+    RandomHorizontalFlipClip,
+    RandomResizedCropClip,
     ResizeShortSideClip,
     ToFloatClip,
     TorchvisionClipTransform,
     TwoViewTransform,
-    as_clip_batch,
-    to_float_clip,
+    eval_clip_transform,
+    moco_clip_augmentation,
 )
 
 MEAN = [0.45, 0.4, 0.35]
@@ -50,7 +48,7 @@ def _transforms() -> dict[str, Transform]:
         "normalize": NormalizeClip(),
         "crop": RandomResizedCropClip(12),
         "flip": RandomHorizontalFlipClip(),
-        "grayscale": RandomGrayscaleClip(0.5),
+        "grayscale": RandomGrayscaleClip(p=0.5),
         "jitter": ColorJitterClip(p=1.0),
         "blur": GaussianBlurClip(p=1.0),
         "moco": moco_clip_augmentation(12),
@@ -105,7 +103,7 @@ def test_apply_params_and_two_views_take_a_video() -> None:
 def test_uint8_video_becomes_a_float_video_whatever_the_layout_option() -> None:
     frames = torch.randint(0, 256, (5, 3, 4, 6), dtype=torch.uint8, generator=_seeded(0))
     for layout in ("TCHW", "CTHW", "THWC"):  # a Video is (T, C, H, W) by its type
-        out = ToFloatClip(layout=layout)(tv_tensors.Video(frames))  # type: ignore[arg-type]
+        out = ToFloatClip(layout=layout)(tv_tensors.Video(frames))
         assert type(out) is tv_tensors.Video
         assert out.dtype == torch.float32
         torch.testing.assert_close(out.as_subclass(Tensor), frames.float() / 255)

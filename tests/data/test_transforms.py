@@ -10,25 +10,24 @@ from hypothesis import strategies as st
 from torch import Tensor
 from torchvision.transforms import v2
 
-from bgdebias.data.batch_transforms import (
-    ColorJitterClip,
-    GaussianBlurClip,
-    RandomGrayscaleClip,
-    RandomHorizontalFlipClip,
-    RandomResizedCropClip,
-)
-from bgdebias.data.transform_presets import eval_clip_transform, moco_clip_augmentation
+from bgdebias.data.functional import to_float_clip
 from bgdebias.data.transforms import (
     KINETICS_MEAN,
     KINETICS_STD,
     CenterCropClip,
     ClipCompose,
+    ColorJitterClip,
+    GaussianBlurClip,
     NormalizeClip,
+    RandomGrayscaleClip,
+    RandomHorizontalFlipClip,
+    RandomResizedCropClip,
     ResizeShortSideClip,
     ToFloatClip,
     TorchvisionClipTransform,
     TwoViewTransform,
-    to_float_clip,
+    eval_clip_transform,
+    moco_clip_augmentation,
 )
 
 
@@ -47,7 +46,7 @@ def _random_transforms() -> list[torch.nn.Module]:
         RandomResizedCropClip(12),
         RandomHorizontalFlipClip(),
         ColorJitterClip(p=1.0),
-        RandomGrayscaleClip(0.5),
+        RandomGrayscaleClip(p=0.5),
         GaussianBlurClip(p=1.0),
         moco_clip_augmentation(12),
     ]
@@ -185,7 +184,7 @@ def test_two_views_differ_and_reproduce() -> None:
 
 def test_colour_jitter_matches_torchvision_functionals() -> None:
     clip = torch.rand(4, 3, 3, 8, 10, generator=_seeded(0))
-    jitter = ColorJitterClip(0.5, 0.5, 0.5, 0.3, p=1.0)
+    jitter = ColorJitterClip(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.3, p=1.0)
     params = jitter.sample_params(4, _seeded(1))
     out = jitter.apply_params(clip, params)
     for b in range(4):
@@ -205,14 +204,14 @@ def test_colour_jitter_probability_zero_is_identity() -> None:
 
 def test_blur_and_grayscale_match_torchvision() -> None:
     clip = torch.rand(3, 3, 2, 9, 11, generator=_seeded(0))
-    blur = GaussianBlurClip(5, p=1.0)
+    blur = GaussianBlurClip(kernel_size=5, p=1.0)
     params = blur.sample_params(3, _seeded(1))
     out = blur.apply_params(clip, params)
     for b in range(3):
         sigma = params.sigma[b].item()
         reference = TF.gaussian_blur(clip[b].permute(1, 0, 2, 3), [5, 5], [sigma, sigma])
         assert torch.allclose(out[b], reference.permute(1, 0, 2, 3), atol=1e-6)
-    grey = RandomGrayscaleClip(1.0)(clip)
+    grey = RandomGrayscaleClip(p=1.0)(clip)
     reference = TF.rgb_to_grayscale(clip[0].permute(1, 0, 2, 3), num_output_channels=3)
     assert torch.allclose(grey[0], reference.permute(1, 0, 2, 3), atol=1e-6)
 
@@ -221,7 +220,7 @@ def test_default_blur_kernel_is_ten_percent_of_the_short_side() -> None:
     blur = GaussianBlurClip(p=1.0)
     assert blur._kernel_size(112, 150) == 11
     assert blur._kernel_size(16, 16) == 3
-    assert GaussianBlurClip(9)._kernel_size(6, 6) == 5  # capped for reflect padding
+    assert GaussianBlurClip(kernel_size=9)._kernel_size(6, 6) == 5  # capped for reflect padding
 
 
 @settings(max_examples=15, deadline=None)
@@ -339,15 +338,15 @@ def test_augmentation_option_errors() -> None:
     with pytest.raises(ValueError, match=re.escape("`ratio` must be > 0, got (0.0, 1.0)")):
         RandomResizedCropClip(8, ratio=(0.0, 1.0))
     with pytest.raises(ValueError, match=re.escape("`p` must be in the closed interval [0, 1]")):
-        RandomHorizontalFlipClip(1.5)
+        RandomHorizontalFlipClip(p=1.5)
     with pytest.raises(ValueError, match=re.escape("`hue` must be in [0, 0.5], got 0.7")):
         ColorJitterClip(hue=0.7)
     with pytest.raises(ValueError, match=re.escape("`brightness` must be a finite number >= 0")):
         ColorJitterClip(brightness=-0.1)
     with pytest.raises(ValueError, match=re.escape("`kernel_size` must be odd, got 4")):
-        GaussianBlurClip(4)
+        GaussianBlurClip(kernel_size=4)
     with pytest.raises(ValueError, match=re.escape("`kernel_size` must be an int >= 1, got 0")):
-        GaussianBlurClip(0)
+        GaussianBlurClip(kernel_size=0)
     with pytest.raises(ValueError, match=re.escape("`sigma` must be > 0, got (0.0, 1.0)")):
         GaussianBlurClip(sigma=(0.0, 1.0))
     with pytest.raises(ValueError, match=re.escape("`num_clips` must be an int >= 1, got 0")):
@@ -356,10 +355,24 @@ def test_augmentation_option_errors() -> None:
         eval_clip_transform(112, resize=0)
 
 
+@pytest.mark.parametrize(
+    ("transform", "value"),
+    [
+        (ColorJitterClip, 0.4),
+        (GaussianBlurClip, 5),
+        (RandomGrayscaleClip, 0.5),
+        (RandomHorizontalFlipClip, 0.5),
+    ],
+)
+def test_options_are_keyword_only(transform: type[torch.nn.Module], value: float) -> None:
+    with pytest.raises(TypeError, match="positional argument"):
+        transform(value)
+
+
 def test_colour_input_errors() -> None:
     with pytest.raises(TypeError, match=re.escape("must be floating point in [0, 1] for colour")):
         ColorJitterClip()(torch.zeros(3, 1, 2, 2, dtype=torch.uint8))
     with pytest.raises(ValueError, match=re.escape("`clip` must have 3 (RGB) channels, got 1")):
-        RandomGrayscaleClip(1.0)(torch.rand(1, 1, 2, 2))
+        RandomGrayscaleClip(p=1.0)(torch.rand(1, 1, 2, 2))
     with pytest.raises(TypeError, match=re.escape("`clip` must be floating point to blur")):
         GaussianBlurClip()(torch.zeros(3, 1, 4, 4, dtype=torch.uint8))

@@ -14,7 +14,7 @@ import torch
 
 
 def _video(path: Path, *, codec: str, seed: int, frames: int = 12, size: int = 32) -> None:
-    from bgdebias.data.video_writer import write_video
+    from bgdebias.data import write_video
 
     generator = torch.Generator().manual_seed(seed)
     clip = torch.randint(0, 256, (frames, size, size, 3), generator=generator, dtype=torch.uint8)
@@ -134,7 +134,7 @@ def export_page(cwd: Path) -> None:
     video = PretrainConfig(method="moco", dataset="ucf101", root="data/ucf101").resolved()
     backbone = video_backbone("r3d_18", stage=video.stage)
     replicate_temporal_padding(backbone)
-    encoder = DebiasEncoder(backbone, embed_dim=video.embed_dim, micro=False)
+    encoder = DebiasEncoder(backbone, projection_dim=video.embed_dim, micro=False)
     model = {f"query_encoder.{key}": value for key, value in encoder.state_dict().items()}
     state = {"step": 200000, "config": video.to_dict(), "model": model}
     save_checkpoint(state, cwd / "runs" / "ucf101", 200000)

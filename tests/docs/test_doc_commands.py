@@ -50,6 +50,7 @@ def test_documented_command_parses(where: str, arguments: list[str]) -> None:
     if "--help" in arguments or "--version" in arguments:
         subcommands = {a for a in arguments if not a.startswith("-")}
         choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+        assert choices is not None
         assert subcommands <= set(choices), f"{where}: unknown command {subcommands}"
         return
     errors = io.StringIO()

@@ -17,7 +17,8 @@ MAX_BYTES = 200 * 1024
 
 def _make_figures_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_figures", REPO / "docs" / "make_figures.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

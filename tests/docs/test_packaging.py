@@ -109,7 +109,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # --no-isolation: the build backend comes from this environment (no download).
     _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, source, cwd=tmp)
     wheels, sdists = sorted(dist.glob("*.whl")), sorted(dist.glob("*.tar.gz"))
-    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in dist.iterdir())
+    built = sorted(p.name for p in dist.iterdir())
+    assert len(wheels) == 1, built
+    assert len(sdists) == 1, built
     new_entries = _top_level_entries() - before
     return {"tmp": tmp, "dist": dist, "wheel": wheels[0], "sdist": sdists[0], "new": new_entries}
 
@@ -229,7 +231,8 @@ def test_installed_wheel_works_outside_the_repository(built: dict[str, Any]) -> 
     # ... next to this environment's torch, not another interpreter's (issue #16: inside a
     # virtual environment, --system-site-packages exposed the base interpreter's packages).
     torch_spec = importlib.util.find_spec("torch")
-    assert torch_spec is not None and torch_spec.origin is not None
+    assert torch_spec is not None
+    assert torch_spec.origin is not None
     assert Path(torch_location) == Path(torch_spec.origin).resolve(), (torch_location, outer)
     _run(python, "-c", _readme_example(), cwd=outside)
     script = venv / ("Scripts/bgdebias.exe" if sys.platform == "win32" else "bin/bgdebias")

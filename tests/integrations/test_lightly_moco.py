@@ -54,7 +54,8 @@ def test_negatives_are_read_before_the_loss_call_enqueues() -> None:
     after = bank_negatives(ntxent)
     assert torch.allclose(after[:B], F.normalize(values["key"], dim=1))  # the keys went in
     assert torch.equal(after[B:], before[B:])
-    assert not torch.equal(view, before) and torch.equal(view, after)
+    assert not torch.equal(view, before)
+    assert torch.equal(view, after)
 
 
 def test_both_terms_equal_the_library_losses_over_the_bank_before_the_call() -> None:
@@ -130,7 +131,8 @@ def test_training_loop_runs() -> None:
     model, ntxent, history = train(steps=3, batch_size=B)
     assert len(history) == 3
     for losses in history:
-        assert torch.isfinite(losses.moco) and torch.isfinite(losses.wide)
+        assert torch.isfinite(losses.moco)
+        assert torch.isfinite(losses.wide)
         assert bool(losses.wide > 0)
     # Each step read the bank before its own keys went in: the next step sees them.
     assert not torch.equal(history[0].negatives, history[1].negatives)

@@ -57,7 +57,7 @@ class BatchEndCounter(DebiasedMoCoModule):
         super().__init__()
         self.batch_ends = 0
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, _outputs: Any, _batch: Any, _batch_idx: int) -> None:
         self.batch_ends += 1
 
 
@@ -105,7 +105,8 @@ def test_queues_filled_and_terms_logged(recorded: tuple[RecordingModule, Any]) -
     assert int(module.micro_queue.pointer) == STEPS * ACCUMULATE * BATCH
     metrics = trainer.callback_metrics
     for name in ("loss", "static", "wide", "micro"):
-        assert torch.isfinite(metrics[name]) and float(metrics[name]) > 0, name
+        assert torch.isfinite(metrics[name]), name
+        assert float(metrics[name]) > 0, name
     assert torch.allclose(metrics["loss"], metrics["static"] + metrics["wide"] + metrics["micro"])
 
 
@@ -124,6 +125,6 @@ def test_momentum_schedule_needs_a_finite_run() -> None:
     class Endless:
         estimated_stepping_batches = float("inf")
 
-    module._trainer = Endless()  # type: ignore[assignment]
+    module._trainer = Endless()  # type: ignore[assignment]  # a stand-in, not a Trainer
     with pytest.raises(ValueError, match=r"needs Trainer\(max_steps=...\) or max_epochs"):
         module.update_key_encoder()

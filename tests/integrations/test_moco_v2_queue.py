@@ -38,7 +38,8 @@ def test_static_term_is_the_original_moco_loss() -> None:
     out = with_blocks(im_q, im_k, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(out.static, F.cross_entropy(logits, labels), atol=1e-5)
     assert torch.allclose(plain.queue, with_blocks.queue, atol=1e-5)  # the same keys enqueued
-    assert bool(out.wide > 0) and out.micro.item() == 0.0
+    assert bool(out.wide > 0)
+    assert out.micro.item() == 0.0
 
 
 def test_dual_loss_takes_the_queue_transposed() -> None:
@@ -62,7 +63,8 @@ def test_square_queue_in_the_stored_layout_is_not_caught_by_shape() -> None:
     queue = F.normalize(torch.randn(DIM, DIM, generator=generator), dim=0)
     right = info_nce(q, k, queue.T)
     wrong = info_nce(q, k, queue)
-    assert torch.isfinite(wrong) and not torch.allclose(right, wrong)
+    assert torch.isfinite(wrong)
+    assert not torch.allclose(right, wrong)
 
 
 def test_forward_updates_the_key_encoder_and_the_queue_columns() -> None:
@@ -92,7 +94,9 @@ def test_training_loop_runs() -> None:
     model, history = train(steps=3, batch_size=B)
     assert len(history) == 3
     for out in history:
-        assert torch.isfinite(out.total) and bool(out.static > 0) and bool(out.wide > 0)
+        assert torch.isfinite(out.total)
+        assert bool(out.static > 0)
+        assert bool(out.wide > 0)
     assert int(model.queue_ptr) == (3 * B) % model.queue.shape[1]
     differs = [
         not torch.equal(p_q, p_k)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from bgdebias import (
     SemiNegativePairMixer,
     info_nce,
 )
+from bgdebias.losses import DualBackgroundLossOutput
 from scenes import moving_square_scene
 
 
@@ -41,7 +43,8 @@ def test_plain_moco_configuration_needs_only_query_and_key() -> None:
     e = _embeddings()
     out = DualBackgroundLoss(w_wide=0.0, w_micro=0.0)(e["query"], e["key"])
     torch.testing.assert_close(out.total, info_nce(e["query"], e["key"]))
-    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    assert out.wide.item() == 0.0
+    assert out.micro.item() == 0.0
 
 
 def test_background_valid_masks_motionless_clips() -> None:
@@ -88,7 +91,9 @@ class _TinyEncoder(nn.Module):
 
     def forward(self, clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         parts = self.decomposition(self.backbone(clip))
-        return self.head(parts.pooled), self.micro_head(parts.dynamic)
+        embedding: torch.Tensor = self.head(parts.pooled)
+        micro: torch.Tensor = self.micro_head(parts.dynamic)
+        return embedding, micro
 
 
 def _run(encoder: _TinyEncoder, clips: torch.Tensor, loss: DualBackgroundLoss) -> torch.Tensor:
@@ -97,7 +102,7 @@ def _run(encoder: _TinyEncoder, clips: torch.Tensor, loss: DualBackgroundLoss) -
     key, _ = encoder(clips.flip(-1))
     mixed_key, micro_key = encoder(mixed.mixed)
     background_key, _ = encoder(mixed.background)
-    return loss(
+    out: DualBackgroundLossOutput = loss(
         query,
         key,
         mixed_key=mixed_key,
@@ -105,7 +110,8 @@ def _run(encoder: _TinyEncoder, clips: torch.Tensor, loss: DualBackgroundLoss) -
         micro_query=micro_query,
         micro_key=micro_key,
         background_valid=mixed.has_motion,
-    ).total
+    )
+    return out.total
 
 
 @pytest.mark.parametrize(
@@ -119,9 +125,11 @@ def test_gradients_reach_the_backbone_through_every_term(
     clips = torch.rand(4, 3, 4, 12, 12)
     w_static, w_wide, w_micro = weights
     loss = DualBackgroundLoss(w_static=w_static, w_wide=w_wide, w_micro=w_micro)
-    _run(encoder, clips, loss).backward()
+    _run(encoder, clips, loss).backward()  # type: ignore[no-untyped-call]
     grad = encoder.backbone.weight.grad
-    assert grad is not None and grad.abs().sum() > 0 and torch.isfinite(grad).all()
+    assert grad is not None
+    assert grad.abs().sum() > 0
+    assert torch.isfinite(grad).all()
 
 
 def test_learnability_a_few_steps_lower_the_loss() -> None:
@@ -134,7 +142,7 @@ def test_learnability_a_few_steps_lower_the_loss() -> None:
     for _ in range(20):
         total = _run(encoder, clips, loss)
         optimiser.zero_grad()
-        total.backward()
+        total.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
         values.append(total.item())
     assert values[-1] < 0.75 * values[0]
@@ -148,7 +156,7 @@ def test_learnability_a_few_steps_lower_the_loss() -> None:
         ({"w_static": 0, "w_wide": 0, "w_micro": 0}, "at least one of `w_static`"),
     ],
 )
-def test_bad_options(kwargs: dict[str, float], message: str) -> None:
+def test_bad_options(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         DualBackgroundLoss(**kwargs)
 
@@ -193,7 +201,8 @@ def test_no_valid_row_gives_a_zero_term_that_still_backpropagates() -> None:
     out = DualBackgroundLoss(w_micro=0.0)(q, k, mixed_key=m, wide_valid=none)
     assert out.wide.item() == 0.0
     out.total.backward()
-    assert q.grad is not None and torch.isfinite(q.grad).all()
+    assert q.grad is not None
+    assert torch.isfinite(q.grad).all()
 
 
 def test_hard_negatives_in_the_static_term() -> None:
@@ -221,14 +230,14 @@ def test_non_finite_input_is_rejected_by_name(name: str) -> None:
     e[name][1, 2] = float("nan")
     message = f"`{name}` contains 1 non-finite values (NaN or Inf)"
     with pytest.raises(ValueError, match=re.escape(message)):
-        DualBackgroundLoss()(**e)  # type: ignore[arg-type]
+        DualBackgroundLoss()(**e)
 
 
 def test_non_finite_input_propagates_with_check_finite_off() -> None:
     e = _embeddings()
     e["query"][0, 0] = float("inf")
     e["query"][1, 0] = float("nan")
-    out = DualBackgroundLoss(check_finite=False)(**e)  # type: ignore[arg-type]
+    out = DualBackgroundLoss(check_finite=False)(**e)
     assert torch.isnan(out.total)
 
 

@@ -194,7 +194,7 @@ def test_reductions() -> None:
             "`hard_negative_valid` was given without `hard_negatives`",
         ),
         (
-            lambda: info_nce(torch.ones(2, 3), torch.ones(2, 3), reduction="max"),
+            lambda: info_nce(torch.ones(2, 3), torch.ones(2, 3), reduction="max"),  # type: ignore[arg-type]
             ValueError,
             "`reduction` must be one of 'mean', 'sum', 'none'; got 'max'",
         ),
@@ -238,9 +238,9 @@ def test_non_finite_embeddings_are_rejected_by_name(name: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message + "`check_finite=False`")):
         info_nce(**inputs)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=re.escape(message)):
-        InfoNCELoss()(**inputs)  # type: ignore[arg-type]
+        InfoNCELoss()(**inputs)
     assert torch.isnan(info_nce(**inputs, check_finite=False))  # type: ignore[arg-type]
-    assert torch.isnan(InfoNCELoss(check_finite=False)(**inputs))  # type: ignore[arg-type]
+    assert torch.isnan(InfoNCELoss(check_finite=False)(**inputs))
 
 
 def test_negatives_that_are_not_tensors_get_a_type_error() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -32,7 +33,8 @@ def test_gather_rejects_scalars() -> None:
 def test_two_gloo_ranks_share_one_queue_with_unequal_batches(tmp_path: Path) -> None:
     from moco._gloo_worker import BATCH_SIZES, QUEUE_SIZE, run, tagged_keys
 
-    mp.spawn(run, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
+    spawn: Any = mp.spawn  # type: ignore[attr-defined]  # untyped, not re-exported in the stubs
+    spawn(run, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
     results = [torch.load(tmp_path / f"rank{rank}.pt") for rank in range(2)]
 
     # concat_all_gather: rank 0's single row, then rank 1's two rows, on both ranks.

@@ -26,10 +26,14 @@ def test_momentum_copy_is_an_independent_frozen_copy() -> None:
     for (name, a), (_, b) in zip(online.named_parameters(), target.named_parameters(), strict=True):
         assert torch.equal(a, b), name
         assert a.data_ptr() != b.data_ptr()
-        assert a.requires_grad and not b.requires_grad
+        assert a.requires_grad
+        assert not b.requires_grad
+    online_linear, target_linear = online[0], target[0]
+    assert isinstance(online_linear, nn.Linear)
+    assert isinstance(target_linear, nn.Linear)
     with torch.no_grad():
-        online[0].weight.add_(1.0)
-    assert not torch.equal(online[0].weight, target[0].weight)
+        online_linear.weight.add_(1.0)
+    assert not torch.equal(online_linear.weight, target_linear.weight)
 
 
 def test_update_matches_hand_computed_ema() -> None:
@@ -68,6 +72,9 @@ def test_buffers_are_kept_by_default_and_copied_on_request() -> None:
     target = momentum_copy(online)
     online(torch.randn(8, 3) + 5.0)  # moves the online running statistics
     update_momentum(online, target, 0.5)
+    assert target.running_mean is not None
+    assert online.running_mean is not None
+    assert target.num_batches_tracked is not None
     assert torch.equal(target.running_mean, torch.zeros(3))
     assert int(target.num_batches_tracked) == 0
     update_momentum(online, target, 0.5, buffers="copy")

@@ -118,7 +118,8 @@ def test_negatives_is_a_snapshot_so_enqueue_before_backward_is_safe() -> None:
     negatives = queue.negatives
     loss = (query @ negatives.T).sum()
     queue.enqueue(torch.randn(2, 4))
-    loss.backward()  # would fail if the queue buffer itself had been saved by autograd
+    # Would fail if the queue buffer itself had been saved by autograd.
+    loss.backward()  # type: ignore[no-untyped-call]
     assert query.grad is not None
     torch.testing.assert_close(query.grad, negatives.sum(0).expand(2, 4))
     assert not torch.equal(negatives, queue.negatives)

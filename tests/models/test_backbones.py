@@ -41,7 +41,7 @@ def test_documented_shapes_and_gradients_reach_the_first_conv(name: str) -> None
     assert isinstance(out, BackboneOutput)
     assert out.features.shape == (2, *stage_shape)
     assert out.pooled.shape == (2, embed_dim)
-    (out.features.square().mean() + out.pooled.square().mean()).backward()
+    (out.features.square().mean() + out.pooled.square().mean()).backward()  # type: ignore[no-untyped-call]
     grad = _first_conv(backbone).weight.grad
     assert grad is not None
     assert grad.abs().sum() > 0
@@ -116,7 +116,8 @@ def test_weights_are_passed_to_torchvision(monkeypatch: pytest.MonkeyPatch) -> N
 
     def fake_builder(*, weights: Any = None, **kwargs: Any) -> nn.Module:
         received.update(weights=weights, **kwargs)
-        return tv_video.r3d_18(weights=None)
+        model: nn.Module = tv_video.r3d_18(weights=None)
+        return model
 
     monkeypatch.setitem(tvb._RESNET_BUILDERS, "r3d_18", fake_builder)
     video_backbone("r3d_18", weights="SENTINEL", progress=False)
@@ -225,7 +226,10 @@ def test_custom_stages_and_constructor_errors() -> None:
 def test_backbones_run_on_cuda(name: str) -> None:
     backbone = video_backbone(name).cuda()
     out = backbone(torch.randn(2, 3, 8, 64, 64, device="cuda"))
-    assert out.features.is_cuda and out.pooled.is_cuda
+    assert out.features.is_cuda
+    assert out.pooled.is_cuda
     out.pooled.sum().backward()
     grad = _first_conv(backbone).weight.grad
-    assert grad is not None and grad.is_cuda and grad.abs().sum() > 0
+    assert grad is not None
+    assert grad.is_cuda
+    assert grad.abs().sum() > 0

@@ -19,7 +19,8 @@ def _halve(size: int) -> int:
 
 def test_reachable_through_video_backbone_with_documented_layout() -> None:
     backbone = video_backbone("small3d")
-    assert isinstance(backbone, Small3DCNN) and isinstance(backbone, VideoBackbone)
+    assert isinstance(backbone, Small3DCNN)
+    assert isinstance(backbone, VideoBackbone)
     convs = [m for m in backbone.modules() if isinstance(m, nn.Conv3d)]
     assert [c.out_channels for c in convs] == [32, 64, 128, 256]
     assert [c.stride for c in convs] == [(1, 2, 2), (2, 2, 2), (1, 2, 2), (2, 2, 2)]
@@ -50,7 +51,8 @@ def test_init_is_he_fan_out_with_identity_batch_norm() -> None:
     assert conv.weight.std().item() == pytest.approx(expected_std, rel=0.02)
     norm = backbone.get_submodule("layer4.1")
     assert isinstance(norm, nn.BatchNorm3d)
-    assert torch.equal(norm.weight, torch.ones(256)) and torch.equal(norm.bias, torch.zeros(256))
+    assert torch.equal(norm.weight, torch.ones(256))
+    assert torch.equal(norm.bias, torch.zeros(256))
 
 
 @settings(max_examples=8, deadline=None)
@@ -96,7 +98,7 @@ def test_a_few_adam_steps_fit_a_motion_direction() -> None:
     for _ in range(15):
         loss = nn.functional.cross_entropy(head(backbone(clips).pooled), labels)
         optimizer.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]

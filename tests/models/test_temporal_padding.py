@@ -51,7 +51,8 @@ def test_both_paddings_keep_the_stage_shapes_and_parameters() -> None:
     for (name_r, p_r), (name_z, p_z) in zip(
         replicate.state_dict().items(), zeros.state_dict().items(), strict=True
     ):
-        assert name_r == name_z and torch.equal(p_r, p_z)
+        assert name_r == name_z
+        assert torch.equal(p_r, p_z)
     shapes = [m.shape for m in replicate.forward_stages(clip).values()]
     assert shapes == [m.shape for m in zeros.forward_stages(clip).values()]
 

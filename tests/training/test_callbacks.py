@@ -79,10 +79,12 @@ def test_a_recording_callback_gets_exactly_the_logged_steps_and_checkpoints(
         (5, run / "checkpoint-00000005.pt"),
     ]
     assert recorder.of("step") == [(1,), (2,), (3,), (4,), (5,)]
-    assert recorder.events[0] == ("start", 0) and recorder.events[-1] == ("end", 5)
+    assert recorder.events[0] == ("start", 0)
+    assert recorder.events[-1] == ("end", 5)
     assert recorder.events.index(("log", 5)) < recorder.events.index(("step", 5))
     assert recorder.events[-2] == ("checkpoint", 5, result.checkpoint)
-    assert recorder.run is not None and recorder.run.output_dir == run
+    assert recorder.run is not None
+    assert recorder.run.output_dir == run
     assert recorder.run.config == config.resolved()
     with pytest.raises(TypeError):
         recorder.metrics[2]["loss"] = 0.0  # type: ignore[index]
@@ -100,7 +102,7 @@ def test_watching_a_resumed_run_does_not_change_it(
 
     def watchers() -> tuple[Recorder, list[PretrainCallback], KNNMonitor]:
         recorder = Recorder()
-        sink = PictureLogger(lambda tag, image, step: pictures.append((tag, step)), every=1)
+        sink = PictureLogger(lambda tag, _image, step: pictures.append((tag, step)), every=1)
         monitor = KNNMonitor(splits.independent_train, splits.independent, every=1, k=3)
         return recorder, [recorder, sink], monitor
 
@@ -108,8 +110,10 @@ def test_watching_a_resumed_run_does_not_change_it(
     pretrain(watched, progress=False, stop_at_step=2, callbacks=callbacks, knn_monitor=monitor)
     second, callbacks, monitor = watchers()
     pretrain(watched, progress=False, resume=True, callbacks=callbacks, knn_monitor=monitor)
-    assert first.of("end") == [(2,)] and second.events[0] == ("start", 2)
-    assert second.of("log") == [(3,), (4,)] and second.of("checkpoint")[0][0] == 4
+    assert first.of("end") == [(2,)]
+    assert second.events[0] == ("start", 2)
+    assert second.of("log") == [(3,), (4,)]
+    assert second.of("checkpoint")[0][0] == 4
     assert sorted({step for _, step in pictures}) == [1, 2, 3, 4]
     rows = read_log(tmp_path / "watched" / "log.csv")
     assert all(0.0 <= row["knn_top1"] <= 1.0 for row in rows)
@@ -138,7 +142,8 @@ def test_a_signal_during_a_callback_stops_the_run_with_a_checkpoint(
     with pytest.raises(RunInterrupted, match="interrupted by SIGTERM; stopped at step 1 of 4"):
         pretrain(tiny_config, progress=False, callbacks=[recorder])
     checkpoint = Path(tiny_config.output_dir) / "checkpoint-00000001.pt"
-    assert recorder.of("checkpoint") == [(1, checkpoint)] and checkpoint.is_file()
+    assert recorder.of("checkpoint") == [(1, checkpoint)]
+    assert checkpoint.is_file()
     assert recorder.of("end") == []
 
 

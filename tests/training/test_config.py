@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from bgdebias.training.config import PretrainConfig, architecture_mismatch
+from bgdebias.training.config import (
+    PretrainConfig,
+    ResolvedPretrainConfig,
+    architecture_mismatch,
+)
 
 
 def test_synthetic_defaults_are_cpu_sized_and_video_defaults_follow_the_field() -> None:
@@ -32,11 +37,49 @@ def test_appearance_weight_is_halved_beside_the_debiasing_terms_only() -> None:
         PretrainConfig(w_static=-1.0)
 
 
+def _parts(method: str) -> tuple[bool, bool, bool, bool]:
+    parts = PretrainConfig(method=method).parts  # type: ignore[arg-type]
+    return (parts.mixer, parts.hard_negative, parts.micro, parts.micro_on_mixed)
+
+
 def test_method_parts() -> None:
-    assert PretrainConfig(method="moco").parts == (False, False, False, False)
-    assert PretrainConfig(method="merge").parts == (True, False, False, False)
-    assert PretrainConfig(method="semi_negative_micro").parts == (True, True, True, False)
-    assert PretrainConfig(method="full").parts == (True, True, True, True)
+    assert _parts("moco") == (False, False, False, False)
+    assert _parts("merge") == (True, False, False, False)
+    assert _parts("semi_negative_micro") == (True, True, True, False)
+    assert _parts("full") == (True, True, True, True)
+
+
+def test_resolved_is_a_frozen_type_without_unset_values() -> None:
+    config = PretrainConfig(method="moco")
+    resolved = config.resolved()
+    assert type(resolved) is ResolvedPretrainConfig
+    optional = [f.name for f in dataclasses.fields(config) if getattr(config, f.name) is None]
+    assert {"lr", "batch_size", "queue_size", "w_static"} <= set(optional)
+    assert [name for name in optional if getattr(resolved, name) is None] == ["root", "annotations"]
+    assert resolved.resolved() == resolved
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolved.lr = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'lr'"):
+        ResolvedPretrainConfig(**{k: v for k, v in resolved.to_dict().items() if k != "lr"})
+    with pytest.raises(ValueError, match="dataset 'synthetic' has no `root` folder"):
+        _ = resolved.dataset_root
+
+
+def test_choices_come_from_the_blocks_and_the_dataset_registry() -> None:
+    from typing import get_args, get_type_hints
+
+    from bgdebias.blocks.decoupler import MaskMode, ThresholdMode
+    from bgdebias.data.datasets.registry import VIDEO_DATASETS
+    from bgdebias.training.config import DATASETS, MixerThreshold
+
+    assert ("synthetic", *VIDEO_DATASETS) == DATASETS
+    assert set(get_args(MixerThreshold)) == set(get_args(ThresholdMode)) - {"fame"}
+    assert get_type_hints(PretrainConfig)["mask_mode"] is MaskMode  # the blocks' own type
+
+
+def test_every_option_has_its_help_text_beside_it() -> None:
+    missing = [f.name for f in dataclasses.fields(PretrainConfig) if not f.metadata.get("help")]
+    assert missing == []
 
 
 def test_files_round_trip(tmp_path: Path) -> None:

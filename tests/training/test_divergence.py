@@ -56,14 +56,16 @@ def test_lr_1e9_ends_with_an_error_and_finite_checkpoints(tmp_path: Path) -> Non
         "--lr", "1e9", "--steps", "6", "--checkpoint-every", "1", "--output-dir", str(tmp_path),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
     found = re.search(
         r"training diverged: .* at step (\d+) \(.*the last good checkpoint", done.stderr
     )
     assert found is not None, done.stderr
     diverged = int(found.group(1))
     kept = list_checkpoints(tmp_path)
-    assert kept and all(load_checkpoint(path)["step"] < diverged for path in kept)
+    assert kept
+    assert all(load_checkpoint(path)["step"] < diverged for path in kept)
     assert f"the last good checkpoint is {kept[-1]})" in done.stderr
     for path in kept:
         for name, tensor in load_checkpoint(path)["model"].items():

@@ -58,10 +58,13 @@ def test_a_pretrained_small3d_round_trips_bit_for_bit(
         "temporal_padding": "replicate",
     }
     metadata = json.loads((tmp_path / "out" / "backbone.pt.json").read_text())
-    assert metadata["backbone"] == "small3d" and metadata["step"] == 2
-    assert metadata["encoder"] == "query" and metadata["head"] is None
+    assert metadata["backbone"] == "small3d"
+    assert metadata["step"] == 2
+    assert metadata["encoder"] == "query"
+    assert metadata["head"] is None
     assert metadata["model_options"] == exported.model_options
-    assert metadata["input"]["num_frames"] == 8 and metadata["input"]["size"] == 32
+    assert metadata["input"]["num_frames"] == 8
+    assert metadata["input"]["size"] == 32
     assert metadata["input"]["mean"] == list(KINETICS_MEAN)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
         "backbone.pt",
@@ -96,12 +99,13 @@ def _torchvision_checkpoint(
     backbone = video_backbone(name, stage=config.stage)
     if padding == "replicate":
         replicate_temporal_padding(backbone)
-    encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=False)
+    encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=False)
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():  # batch-norm statistics that are not the defaults
         for module in backbone.modules():
             if isinstance(module, nn.BatchNorm3d):
-                assert module.running_mean is not None and module.running_var is not None
+                assert module.running_mean is not None
+                assert module.running_var is not None
                 module.running_mean.uniform_(-0.1, 0.1, generator=generator)
                 module.running_var.uniform_(0.5, 1.5, generator=generator)
     model = {f"query_encoder.{key}": value for key, value in encoder.state_dict().items()}
@@ -133,7 +137,8 @@ def test_a_torchvision_backbone_loads_strictly_into_the_plain_model(
     checkpoint, backbone = _torchvision_checkpoint(tmp_path, name, padding)
     exported = export_backbone(checkpoint, tmp_path / "backbone.pt")
     head = "classifier" if name == "s3d" else "fc"
-    assert exported.head == head and exported.temporal_padding == padding
+    assert exported.head == head
+    assert exported.temporal_padding == padding
     assert exported.excluded_keys == (
         ("classifier.1.weight", "classifier.1.bias") if name == "s3d" else ("fc.weight", "fc.bias")
     )
@@ -249,7 +254,7 @@ def test_a_failed_write_leaves_the_earlier_export_whole(
     first = export_backbone(checkpoint, tmp_path / "backbone.pt")
     before = first.path.read_bytes()
 
-    def full_disk(obj: object, handle: Any) -> None:
+    def full_disk(_obj: object, handle: Any) -> None:
         handle.write(b"PK half a file")
         raise OSError(28, "No space left on device")
 

@@ -67,7 +67,8 @@ def test_fame_merges_the_first_view_onto_a_partner_clip() -> None:
     mask = out.mask
     expected = mask * view0 + (1 - mask) * view0[out.partner]
     torch.testing.assert_close(out.mixed, expected)
-    assert mask.shape == (4, 1, 8, 32, 32) and torch.equal(mask, mask[:, :, :1].expand_as(mask))
+    assert mask.shape == (4, 1, 8, 32, 32)
+    assert torch.equal(mask, mask[:, :, :1].expand_as(mask))
     assert int(mask[:, 0, 0].sum(dim=(1, 2)).min()) == int(0.5 * 32 * 32)  # FAME's int count
 
 
@@ -75,4 +76,5 @@ def test_fame_trains_end_to_end(tiny_config: PretrainConfig) -> None:
     from bgdebias.training import pretrain
 
     result = pretrain(dataclasses.replace(tiny_config, method="fame", steps=2), progress=False)
-    assert result.step == 2 and result.checkpoint.is_file()
+    assert result.step == 2
+    assert result.checkpoint.is_file()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sized
 from pathlib import Path
 
 import pytest
 import torch
 from torch.utils.data import TensorDataset
 
+from bgdebias.evaluation.knn import KNNWeighting
 from bgdebias.models import Small3DCNN
 from bgdebias.training import KNNMonitor, PretrainConfig, knn_monitor_for, knn_top1, pretrain
 from bgdebias.training.metrics_log import read_log
@@ -46,18 +48,20 @@ def _naive_top1(
 
 @pytest.mark.parametrize("weighting", ["exponential", "uniform"])
 @pytest.mark.parametrize("k", [1, 4, 7])
-def test_knn_top1_matches_a_naive_reference(weighting: str, k: int) -> None:
+def test_knn_top1_matches_a_naive_reference(weighting: KNNWeighting, k: int) -> None:
     g = torch.Generator().manual_seed(k)
     centres = torch.randn(3, 6, generator=g)
     gallery_labels = torch.arange(21) % 3
     gallery = centres[gallery_labels] + 1.5 * torch.randn(21, 6, generator=g)
     query_labels = torch.arange(12) % 3
     query = centres[query_labels] + 1.5 * torch.randn(12, 6, generator=g)
-    options = {"k": k, "weighting": weighting, "temperature": 0.2}
-    expected = _naive_top1(gallery, gallery_labels, query, query_labels, **options)
-    assert knn_top1(gallery, gallery_labels, query, query_labels, **options) == pytest.approx(
-        expected
+    expected = _naive_top1(
+        gallery, gallery_labels, query, query_labels, k=k, weighting=weighting, temperature=0.2
     )
+    got = knn_top1(
+        gallery, gallery_labels, query, query_labels, k=k, weighting=weighting, temperature=0.2
+    )
+    assert got == pytest.approx(expected)
 
 
 def test_knn_top1_hand_made_case() -> None:
@@ -86,7 +90,8 @@ def test_measure_restores_modes_and_the_random_state() -> None:
     state = torch.get_rng_state()
     train, test = _splits()
     result = KNNMonitor(train, test, every=1, k=3).measure(backbone)
-    assert list(result) == ["knn_top1"] and 0.0 <= result["knn_top1"] <= 1.0
+    assert list(result) == ["knn_top1"]
+    assert 0.0 <= result["knn_top1"] <= 1.0
     assert {name: module.training for name, module in backbone.named_modules()} == modes
     assert torch.equal(torch.get_rng_state(), state)
 
@@ -110,6 +115,8 @@ def test_knn_every_logs_knn_top1_at_its_steps(tiny_config: PretrainConfig) -> No
         tiny_config, steps=5, log_every=1, knn_every=2, knn_videos=8, knn_k=3
     )
     monitor = knn_monitor_for(config.resolved())
+    assert isinstance(monitor.train, Sized)
+    assert isinstance(monitor.test, Sized)
     assert (len(monitor.train), len(monitor.test), monitor.k) == (8, 8, 3)
     pretrain(config, progress=False)
     rows = read_log(Path(config.output_dir) / "log.csv")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
+from torch.multiprocessing.spawn import spawn
 
 from bgdebias.training import (
     CheckpointError,
@@ -28,8 +28,9 @@ from bgdebias.training.metrics_log import read_log
 def test_a_run_leaves_config_log_and_rotated_checkpoints(tiny_config: PretrainConfig) -> None:
     result = pretrain(tiny_config, progress=False)
     run = Path(tiny_config.output_dir)
-    assert result.step == 4 and not result.interrupted
-    assert PretrainConfig.from_file(run / "config.json") == tiny_config.resolved()
+    assert result.step == 4
+    assert not result.interrupted
+    assert PretrainConfig.from_file(run / "config.json").resolved() == tiny_config.resolved()
     rows = read_log(run / "log.csv")
     assert [row["step"] for row in rows] == [1, 2, 3, 4]
     assert all(row["loss"] > 0 and row["wide"] > 0 and row["micro"] > 0 for row in rows)
@@ -38,7 +39,8 @@ def test_a_run_leaves_config_log_and_rotated_checkpoints(tiny_config: PretrainCo
         "checkpoint-00000004.pt",
     ]
     state = load_checkpoint(result.checkpoint)
-    assert state["step"] == 4 and state["config"]["method"] == "full"
+    assert state["step"] == 4
+    assert state["config"]["method"] == "full"
     assert not [key for key in state["model"] if key.startswith("_query_forward.")]
 
 
@@ -48,7 +50,8 @@ def test_resume_continues_exactly(tiny_config: PretrainConfig, tmp_path: Path) -
     pretrain(straight, progress=False)
     split = dataclasses.replace(tiny_config, output_dir=str(tmp_path / "split"))
     first = pretrain(split, progress=False, stop_at_step=2)
-    assert first.interrupted and first.step == 2
+    assert first.interrupted
+    assert first.step == 2
     resumed = pretrain(split, resume=True, progress=False)
     assert resumed.step == 4
     one = load_checkpoint(latest_checkpoint(tmp_path / "straight"))  # type: ignore[arg-type]
@@ -86,7 +89,8 @@ def test_resume_skips_a_damaged_newest_checkpoint_and_truncates_the_log(
     with caplog.at_level(logging.WARNING, logger="bgdebias.training"):
         result = pretrain(tiny_config, resume=True, progress=False)
     assert f"skipping damaged checkpoint: checkpoint {newest} is truncated" in caplog.text
-    assert result.step == 4 and (run / "checkpoint-00000004.pt.damaged").exists()
+    assert result.step == 4
+    assert (run / "checkpoint-00000004.pt.damaged").exists()
     # Rows 3 and 4 of the first run were dropped, the resumed run wrote them again.
     assert [row["step"] for row in read_log(run / "log.csv")] == [1, 2, 3, 4]
     resumed = load_checkpoint(newest)
@@ -176,7 +180,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _distributed_worker(rank: int, port: int, config: PretrainConfig, queue_file: str) -> None:
+def _distributed_worker(rank: int, port: int, config: PretrainConfig) -> None:
     os.environ.update(
         {
             "RANK": str(rank),
@@ -194,7 +198,7 @@ def _distributed_worker(rank: int, port: int, config: PretrainConfig, queue_file
 @pytest.mark.timeout(300)
 def test_two_process_gloo_run(tiny_config: PretrainConfig) -> None:
     config = dataclasses.replace(tiny_config, steps=2, synthetic_videos=16, queue_size=64)
-    mp.spawn(_distributed_worker, args=(_free_port(), config, ""), nprocs=2, join=True)
+    spawn(_distributed_worker, args=(_free_port(), config), nprocs=2, join=True)  # type: ignore[no-untyped-call]
     state = load_checkpoint(latest_checkpoint(config.output_dir))  # type: ignore[arg-type]
     assert state["step"] == 2
     # Each step enqueued the keys of BOTH processes: 2 steps x 2 ranks x batch 4 = 16.

@@ -19,7 +19,8 @@ def test_a_row_may_leave_a_declared_column_empty(tmp_path: Path) -> None:
         "2,1.5,0.25",
     ]
     rows = read_log(tmp_path / "log.csv")
-    assert math.isnan(rows[0]["knn_top1"]) and rows[1]["knn_top1"] == 0.25
+    assert math.isnan(rows[0]["knn_top1"])
+    assert rows[1]["knn_top1"] == 0.25
 
 
 def test_a_resumed_log_gains_new_columns_and_drops_rows_after_the_checkpoint(

@@ -11,6 +11,7 @@ import torch
 
 from bgdebias.data import MovingSpriteDataset
 from bgdebias.training import (
+    DebiasedMoCo,
     PictureLogger,
     PretrainConfig,
     build_recipe,
@@ -18,11 +19,12 @@ from bgdebias.training import (
     tensorboard_picture_sink,
     training_pictures,
 )
+from bgdebias.training.config import Method
 from bgdebias.training.pictures import first_clips
 from bgdebias.viz import mixer_panel
 
 
-def _recipe(method: str) -> torch.nn.Module:
+def _recipe(method: Method) -> DebiasedMoCo:
     config = PretrainConfig(method=method, size=32, hidden_dim=16, embed_dim=8, queue_size=8)
     torch.manual_seed(0)
     return build_recipe(config.resolved())
@@ -105,6 +107,7 @@ def test_log_images_every_writes_pictures_to_tensorboard(tiny_config: PretrainCo
     events = EventAccumulator(str(Path(config.output_dir) / "tensorboard"))
     events.Reload()
     tags = events.Tags()["images"]
-    assert "pictures/mixer/0" in tags and "pictures/saliency/1" in tags
+    assert "pictures/mixer/0" in tags
+    assert "pictures/saliency/1" in tags
     assert [image.step for image in events.Images("pictures/decoupler/0")] == [2, 4]
     assert "pretrain/loss" in events.Tags()["scalars"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from bgdebias.training import PretrainConfig, build_recipe
+from bgdebias.training import PretrainConfig, ResolvedPretrainConfig, build_recipe
 
 
 def _views(batch: int = 4, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -21,7 +21,7 @@ def _views(batch: int = 4, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
 def _count_key_batches(recipe: nn.Module) -> list[int]:
     sizes: list[int] = []
     recipe.key_encoder.backbone.register_forward_hook(  # type: ignore[union-attr]
-        lambda module, args, out: sizes.append(args[0].shape[0])
+        lambda _module, args, _out: sizes.append(args[0].shape[0])
     )
     return sizes
 
@@ -59,9 +59,11 @@ def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
 def test_plain_moco_has_only_the_static_term(tiny_config: PretrainConfig) -> None:
     config = dataclasses.replace(tiny_config, method="moco").resolved()
     recipe = build_recipe(config)
-    assert recipe.mixer is None and recipe.micro_queue is None
+    assert recipe.mixer is None
+    assert recipe.micro_queue is None
     out = recipe(*_views())
-    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    assert out.wide.item() == 0.0
+    assert out.micro.item() == 0.0
     torch.testing.assert_close(out.total, out.static)
 
 
@@ -70,10 +72,12 @@ def test_full_method_gradients_and_key_encoder_momentum(tiny_config: PretrainCon
     torch.manual_seed(0)
     recipe = build_recipe(config)
     out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
-    assert out.wide.item() > 0 and out.micro.item() > 0
+    assert out.wide.item() > 0
+    assert out.micro.item() > 0
     out.total.backward()
     first_conv = next(p for p in recipe.query_encoder.backbone.parameters())
-    assert first_conv.grad is not None and first_conv.grad.abs().sum() > 0
+    assert first_conv.grad is not None
+    assert first_conv.grad.abs().sum() > 0
     assert all(p.grad is None for p in recipe.key_encoder.parameters())
     with torch.no_grad():
         for p in recipe.query_encoder.parameters():
@@ -100,7 +104,7 @@ def test_full_contrasts_the_micro_term_against_the_mixed_clip(
     """`full` and `semi_negative_micro` differ only in the micro term's positive."""
     losses = {}
     for method in ("semi_negative_micro", "full"):
-        config = dataclasses.replace(tiny_config, method=method).resolved()  # type: ignore[arg-type]
+        config = dataclasses.replace(tiny_config, method=method).resolved()
         torch.manual_seed(0)
         recipe = build_recipe(config)
         losses[method] = recipe(*_views(), generator=torch.Generator().manual_seed(0))
@@ -117,18 +121,19 @@ class _LossSpy(nn.Module):
         self.inner = loss
         self.calls: list[dict[str, object]] = []
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> torch.Tensor | nn.Module:
         try:
             return super().__getattr__(name)
         except AttributeError:
-            return getattr(self.inner, name)
+            inner: torch.Tensor | nn.Module = getattr(self.inner, name)
+            return inner
 
     def forward(self, *args: object, **kwargs: object) -> object:
         self.calls.append(kwargs)
         return self.inner(*args, **kwargs)
 
 
-def _spied_recipe(config: PretrainConfig) -> tuple[nn.Module, _LossSpy]:
+def _spied_recipe(config: ResolvedPretrainConfig) -> tuple[nn.Module, _LossSpy]:
     torch.manual_seed(0)
     recipe = build_recipe(config)
     spy = _LossSpy(recipe.loss)
@@ -145,10 +150,14 @@ def test_the_micro_term_gets_the_hard_negatives_too(
     recipe(*_views(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
     wide, micro = call["background_key"], call["micro_background_key"]
-    assert isinstance(wide, torch.Tensor) and isinstance(micro, torch.Tensor)
-    assert wide.shape == (4, count, 16) and micro.shape == (4, count, 16)
+    assert isinstance(wide, torch.Tensor)
+    assert isinstance(micro, torch.Tensor)
+    assert wide.shape == (4, count, 16)
+    assert micro.shape == (4, count, 16)
     valid = call["background_valid"]
-    assert isinstance(valid, torch.Tensor) and valid.shape == (4, count) and bool(valid.all())
+    assert isinstance(valid, torch.Tensor)
+    assert valid.shape == (4, count)
+    assert bool(valid.all())
 
 
 def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> None:
@@ -157,8 +166,11 @@ def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> Non
     recipe, spy = _spied_recipe(config)
     out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
-    assert not bool(call["wide_valid"].any())  # type: ignore[union-attr]
-    assert out.wide.item() == 0.0 and out.micro.item() == 0.0
+    wide_valid = call["wide_valid"]
+    assert isinstance(wide_valid, torch.Tensor)
+    assert not bool(wide_valid.any())
+    assert out.wide.item() == 0.0
+    assert out.micro.item() == 0.0
     assert out.static.item() > 0.0
 
 
@@ -171,7 +183,7 @@ def test_the_mixed_positive_comes_from_the_chosen_view(
     recipe = build_recipe(config)
     seen: list[torch.Tensor] = []
     assert recipe.mixer is not None
-    recipe.mixer.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    recipe.mixer.register_forward_hook(lambda _module, args, _out: seen.append(args[0]))
     query, key = _views()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     assert torch.equal(seen[0], key if mix_view == "key" else query)
@@ -183,7 +195,7 @@ def test_every_encoded_clip_gets_its_own_photometric_draw(tiny_config: PretrainC
     recipe = build_recipe(config)
     finished: list[int] = []
 
-    def photometric(clips: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def photometric(clips: torch.Tensor, _generator: torch.Generator | None) -> torch.Tensor:
         finished.append(clips.shape[0])
         return clips * 0.5
 
@@ -209,8 +221,8 @@ def test_the_reversed_negative_is_the_mixed_view_played_backwards(
     torch.manual_seed(0)
     recipe = build_recipe(config)
     encoded: list[torch.Tensor] = []
-    recipe.key_encoder.backbone.register_forward_hook(  # type: ignore[union-attr]
-        lambda module, args, out: encoded.append(args[0])
+    recipe.key_encoder.backbone.register_forward_hook(
+        lambda _module, args, _out: encoded.append(args[0])
     )
     query, key = _views()
     recipe(query, key, generator=torch.Generator().manual_seed(0))

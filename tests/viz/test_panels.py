@@ -184,7 +184,7 @@ def _decoupled() -> tuple[torch.Tensor, object]:
          "`index` must be in [-3, 2] for a batch of 3, got 3"),
         (lambda c, d: decoupler_panel(c, d, index=1.0), TypeError,  # type: ignore[arg-type]
          "`index` must be an int, got float (1.0)"),
-        (lambda c, d: decoupler_panel(c, c), TypeError,
+        (lambda c, _d: decoupler_panel(c, c), TypeError,
          "`decoupled` must be a DecoupledClip, got Tensor"),
         (lambda c, d: decoupler_panel(c[:2], d), ValueError,
          "`decoupled.mask` holds 3 clips but the clip batch has 2"),
@@ -201,15 +201,15 @@ def _decoupled() -> tuple[torch.Tensor, object]:
          "DecoupledClip"),
         (lambda c, d: saliency_panel(c, d), TypeError,
          "`decomposition` must be a MotionDecomposition, got DecoupledClip"),
-        (lambda c, d: cam_panel(c, torch.rand(3, 6, 6)), ValueError,
+        (lambda c, _d: cam_panel(c, torch.rand(3, 6, 6)), ValueError,
          "`cam` of shape (3, 6, 6) holds one clip's maps but `clip` holds 3 clips"),
-        (lambda c, d: cam_panel(c, torch.rand(2, 3, 6, 6)), ValueError,
+        (lambda c, _d: cam_panel(c, torch.rand(2, 3, 6, 6)), ValueError,
          "`cam` holds 2 clips but the clip batch has 3"),
-        (lambda c, d: cam_panel(c, torch.rand(3, 4, 6, 6)), ValueError,
+        (lambda c, _d: cam_panel(c, torch.rand(3, 4, 6, 6)), ValueError,
          "`heat` has T'=4 maps but the frames have T=6"),
-        (lambda c, d: cam_panel(c, torch.rand(6, 6)), ValueError,
+        (lambda c, _d: cam_panel(c, torch.rand(6, 6)), ValueError,
          "`cam` must be 3D (T', H', W') or 4D (B, T', H', W'), got 2D"),
-        (lambda c, d: cam_panel(c, torch.rand(3, 3, 6, 6), colormap="jet"), ValueError,  # type: ignore[arg-type]
+        (lambda c, _d: cam_panel(c, torch.rand(3, 3, 6, 6), colormap="jet"), ValueError,  # type: ignore[arg-type]
          "`colormap` must be one of 'viridis', 'inferno', 'turbo', 'gray'; got 'jet'"),
     ],
 )  # fmt: skip

@@ -8,6 +8,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from bgdebias._choices import MaskMode as MaskMode  # re-exported: the blocks own them
+from bgdebias._choices import ThresholdMode as ThresholdMode
+from bgdebias._random import draw_device
 from bgdebias._validation import (
     check_choice,
     check_clip,
@@ -34,9 +37,6 @@ from bgdebias.blocks.motion_energy import (
     temporal_middle_values,
     top_fraction_mask,
 )
-
-ThresholdMode = Literal["fraction", "otsu", "fame", "noise"]
-MaskMode = Literal["clip", "frame"]
 
 #: What the decoupler's channel error suggests for clips that are not RGB.
 _CHANNELS_REMEDY = (
@@ -201,16 +201,16 @@ class StaticDynamicDecoupler(nn.Module):
     ) -> None:
         super().__init__()
         self.beta = check_open_unit(beta, "beta")
-        self.threshold: ThresholdMode = check_choice(  # type: ignore[assignment]
+        self.threshold: ThresholdMode = check_choice(
             threshold, "threshold", ("fraction", "otsu", "fame", "noise")
         )
         self.soft = bool(soft)
         self.soft_temperature = check_positive(soft_temperature, "soft_temperature")
-        self.mask_mode: MaskMode = check_choice(mask_mode, "mask_mode", ("clip", "frame"))  # type: ignore[assignment]
-        self.static: StaticEstimator = check_choice(  # type: ignore[assignment]
+        self.mask_mode: MaskMode = check_choice(mask_mode, "mask_mode", ("clip", "frame"))
+        self.static: StaticEstimator = check_choice(
             static, "static", ("median", "mean", "random_frame")
         )
-        self.dynamic: DynamicMode = check_choice(dynamic, "dynamic", ("masked", "residual"))  # type: ignore[assignment]
+        self.dynamic: DynamicMode = check_choice(dynamic, "dynamic", ("masked", "residual"))
         if blur_kernel_size is not None:
             check_int(blur_kernel_size, "blur_kernel_size", minimum=1)
             if blur_kernel_size % 2 == 0:
@@ -336,8 +336,9 @@ class StaticDynamicDecoupler(nn.Module):
             return _median_frame(clip)
         if self.static == "mean":
             return clip.mean(dim=2, keepdim=True)
-        device = generator.device if generator is not None else torch.device("cpu")
-        index = torch.randint(clip.shape[2], (clip.shape[0],), generator=generator, device=device)
+        index = torch.randint(
+            clip.shape[2], (clip.shape[0],), generator=generator, device=draw_device(generator)
+        )
         index = index.to(clip.device).view(-1, 1, 1, 1, 1)
         gather_index = index.expand(-1, clip.shape[1], 1, clip.shape[3], clip.shape[4])
         return clip.gather(2, gather_index)

@@ -64,7 +64,8 @@ def fame_blur_kernel_size(side: int) -> int:
 
     The size is odd and about 10% of the side: ``0.1 * side`` rounded *down*, then down to
     an even number, plus one; so it is 1 (no blurring) below 20 pixels. The decoupler's
-    :func:`~bgdebias.blocks.auto_blur_kernel_size` (``round(0.1 * side)`` made odd upwards,
+    :func:`~bgdebias.blocks.functional.auto_blur_kernel_size` (``round(0.1 * side)`` made
+    odd upwards,
     at least 3) is the same for most sides, but 3 instead of 1 below 20 pixels and 2 larger
     whenever ``side % 20`` is 15 to 19 (e.g. 56: 7 instead of 5, 96: 11 instead of 9, 256:
     27 instead of 25).

@@ -9,6 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from bgdebias._random import draw_device
 from bgdebias._validation import check_choice, check_unit
 from bgdebias.blocks.decoupler import DecoupledClip, StaticDynamicDecoupler
 from bgdebias.blocks.partners import PARTNER_MODES, PartnerMode, choose_partners
@@ -82,7 +83,8 @@ class SemiNegativePairMixer(nn.Module):
 
     ``torch.compile(fullgraph=True)`` and ``torch.export`` trace every option without a
     ``generator`` (Dynamo cannot trace one: seed with ``torch.manual_seed``). Inside them
-    the derangement is drawn in the graph (see :func:`~bgdebias.blocks.random_derangement`):
+    the derangement is drawn in the graph (see
+    :func:`~bgdebias.blocks.functional.random_derangement`):
     still uniform and without fixed points, but not the eager draw of the same seed.
     :class:`MixedBatch` is registered as a pytree, so an exported mixer returns it.
 
@@ -122,11 +124,11 @@ class SemiNegativePairMixer(nn.Module):
                 f"got {type(decoupler).__name__}"
             )
         self.decoupler = decoupler if decoupler is not None else StaticDynamicDecoupler()
-        self.background: BackgroundSource = check_choice(  # type: ignore[assignment]
+        self.background: BackgroundSource = check_choice(
             background, "background", ("static", "clip")
         )
         self.mix_prob = check_unit(mix_prob, "mix_prob")
-        self.partner: PartnerMode = check_choice(partner, "partner", PARTNER_MODES)  # type: ignore[assignment]
+        self.partner: PartnerMode = check_choice(partner, "partner", PARTNER_MODES)
 
     def forward(
         self,
@@ -174,8 +176,9 @@ class SemiNegativePairMixer(nn.Module):
     def _coins(self, batch: int, generator: torch.Generator | None, device: torch.device) -> Tensor:
         if self.mix_prob >= 1.0:
             return torch.ones(batch, dtype=torch.bool, device=device)
-        draw_device = generator.device if generator is not None else torch.device("cpu")
-        coins = torch.rand(batch, generator=generator, device=draw_device) < self.mix_prob
+        coins = (
+            torch.rand(batch, generator=generator, device=draw_device(generator)) < self.mix_prob
+        )
         return coins.to(device)
 
     def extra_repr(self) -> str:

@@ -7,10 +7,11 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from bgdebias._random import draw_device
 from bgdebias._validation import check_choice, check_int
 
 PartnerMode = Literal["derangement", "roll", "permutation"]
-PARTNER_MODES: tuple[str, ...] = ("derangement", "roll", "permutation")
+PARTNER_MODES: tuple[PartnerMode, ...] = ("derangement", "roll", "permutation")
 
 _MAX_REJECTIONS = 100
 # Candidates drawn at once inside a compiled graph; all fail with probability
@@ -46,19 +47,19 @@ def random_derangement(
         True
     """
     check_int(n, "n", minimum=2)
-    draw_device = generator.device if generator is not None else torch.device("cpu")
+    drawn_on = draw_device(generator)
     if torch.compiler.is_compiling():
-        return _derangement_in_graph(n, generator, draw_device).to(device or draw_device)
-    identity = torch.arange(n, device=draw_device)
+        return _derangement_in_graph(n, generator, drawn_on).to(device or drawn_on)
+    identity = torch.arange(n, device=drawn_on)
     for _ in range(_MAX_REJECTIONS):
-        permutation = torch.randperm(n, generator=generator, device=draw_device)
+        permutation = torch.randperm(n, generator=generator, device=drawn_on)
         if bool((permutation != identity).all()):
-            return permutation.to(device or draw_device)
+            return permutation.to(device or drawn_on)
     # Unreachable in practice (probability ~ 0.63 ** 100); a random n-cycle is a derangement.
-    order = torch.randperm(n, generator=generator, device=draw_device)
+    order = torch.randperm(n, generator=generator, device=drawn_on)
     permutation = torch.empty_like(order)
     permutation[order] = order.roll(1)
-    return permutation.to(device or draw_device)
+    return permutation.to(device or drawn_on)
 
 
 def _derangement_in_graph(
@@ -104,9 +105,9 @@ def choose_partners(
     check_choice(mode, "partner", PARTNER_MODES)
     if mode == "permutation":
         check_int(n, "n", minimum=1)
-        draw_device = generator.device if generator is not None else torch.device("cpu")
-        permutation = torch.randperm(n, generator=generator, device=draw_device)
-        return permutation.to(device or draw_device)
+        drawn_on = draw_device(generator)
+        permutation = torch.randperm(n, generator=generator, device=drawn_on)
+        return permutation.to(device or drawn_on)
     if mode == "roll":
         check_int(n, "n", minimum=2)
         return torch.arange(n, device=device).roll(-1)

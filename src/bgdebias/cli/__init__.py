@@ -72,6 +72,8 @@ def one_line(error: BaseException) -> str:
 #: Library arguments that errors advise, and the command-line options that set them.
 _OPTION_SPELLINGS = (
     (re.compile(r"""missing_files\s*=\s*['"](raise|skip)['"]"""), r"--missing-files \1"),
+    (re.compile(r"`root` is required"), "--root is required"),
+    (re.compile(r"\(dataset, root\)"), "(--dataset, --root)"),
 )
 
 
@@ -81,6 +83,8 @@ def as_command_line(message: str) -> str:
     Example:
         >>> as_command_line("ucf101: 1 listed video(s) are missing; pass missing_files='skip'")
         'ucf101: 1 listed video(s) are missing; pass --missing-files skip'
+        >>> as_command_line("`root` is required for dataset 'ucf101'")
+        "--root is required for dataset 'ucf101'"
     """
     for pattern, option in _OPTION_SPELLINGS:
         message = pattern.sub(option, message)

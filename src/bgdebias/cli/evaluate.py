@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import copy
 from pathlib import Path
 from typing import Any
 
+# Spelled out, not imported: `bgdebias evaluate --help` must not import torch. A test holds
+# them equal to bgdebias.experiments.PROTOCOLS and EVALUATION_DATASETS.
 PROTOCOLS = ("stress", "linear", "knn", "retrieval", "finetune")
 DATASETS = ("synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "folder")
 
@@ -62,11 +63,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from bgdebias.evaluation import format_results_table, save_results
+    from bgdebias.experiments import evaluate_checkpoint
     from bgdebias.training import RunInterrupted
-    from bgdebias.training.loading import load_pretrained_encoder
     from bgdebias.training.output_paths import check_writable_file
 
     for name in ("clips", "batch_size", "epochs", "k"):
@@ -74,102 +73,30 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.output:
         check_writable_file(args.output, name="--output")
-    encoder, config = load_pretrained_encoder(args.checkpoint)
-    dataset = args.dataset or config.dataset
-    protocol = args.protocol or ("stress" if dataset == "synthetic" else "linear")
-    device = torch.device(
-        "cuda"
-        if args.device == "auto" and torch.cuda.is_available()
-        else ("cpu" if args.device == "auto" else args.device)
-    )
-    if protocol != "stress":
-        if dataset == "synthetic":
-            raise ValueError(f"protocol {protocol!r} needs a video dataset (--dataset, --root)")
-        if args.root is None:
-            raise ValueError(f"--root is required for dataset {dataset!r}")
-    try:
+
+    def announce(protocol: str, dataset: str) -> None:
         print(f"evaluating {args.checkpoint}: protocol {protocol} on {dataset}", flush=True)
-        if protocol == "stress":
-            result: Any = _stress(encoder.backbone, config, dataset, args, device)
-        else:
-            result = _video_protocol(
-                protocol, copy.deepcopy(encoder.backbone), config, dataset, args, device
-            )
-    except RunInterrupted as interruption:
-        raise RunInterrupted(interruption.signum, saved="no results were written") from None
-    print(format_results_table({protocol: result}))
-    if args.output:
-        print(f"results: {save_results(result, Path(args.output))}")
-    return 0
 
-
-def _stress(backbone: Any, config: Any, dataset: str, args: argparse.Namespace, device: Any) -> Any:
-    from bgdebias.evaluation import background_bias_stress_test, make_stress_splits
-    from bgdebias.experiments import NormalizedEncoder
-
-    if dataset != "synthetic":
-        raise ValueError(f"protocol 'stress' runs on the synthetic data, not {dataset!r}")
-    splits = make_stress_splits(
-        num_frames=config.num_frames, size=config.size, bias=config.synthetic_bias
-    )
-    return background_bias_stress_test(
-        NormalizedEncoder(backbone.to(device)),
-        splits,
-        batch_size=args.batch_size,
-        device=device,
-        num_workers=args.num_workers,
-        seed=config.seed,
-    )
-
-
-def _video_protocol(
-    protocol: str, backbone: Any, config: Any, dataset: str, args: argparse.Namespace, device: Any
-) -> Any:
-    from bgdebias.data import UniformClipSampler, eval_clip_transform
-    from bgdebias.data.datasets.registry import build_video_dataset
-    from bgdebias.evaluation import (
-        RETRIEVAL_KS,
-        PooledFeatures,
-        extract_features,
-        fine_tune,
-        knn_classify,
-        linear_probe,
-        retrieval_recall,
-    )
-
-    def split(name: str, clips: int) -> Any:
-        sampler = UniformClipSampler(config.num_frames, stride=config.frame_stride, num_clips=clips)
-        return build_video_dataset(
-            dataset,
-            args.root,
-            split=name,  # type: ignore[arg-type]
-            clip_sampler=sampler,
+    try:
+        evaluation = evaluate_checkpoint(
+            args.checkpoint,
+            protocol=args.protocol,
+            dataset=args.dataset,
+            root=args.root,
             annotations=args.annotations,
             fold=args.fold,
-            transform=eval_clip_transform(config.size),
             missing_files=args.missing_files,
-        )
-
-    train, test = split("train", 1), split("test", args.clips)
-    encoder = PooledFeatures(backbone.to(device))
-    if protocol == "finetune":
-        return fine_tune(
-            encoder,
-            train,
-            test,
-            num_classes=len(train.classes),
-            epochs=args.epochs,
+            clips=args.clips,
             batch_size=args.batch_size,
-            device=device,
+            epochs=args.epochs,
+            k=args.k,
+            num_workers=args.num_workers,
+            device=args.device,
+            on_start=announce,
         )
-    options = {"batch_size": args.batch_size, "device": device, "num_workers": args.num_workers}
-    train_features = extract_features(encoder, train, **options)
-    test_features = extract_features(encoder, test, **options)
-    if protocol == "linear":
-        return linear_probe(train_features, test_features)
-    gallery, gallery_labels = train_features.video_mean(), train_features.video_labels()
-    query, query_labels = test_features.video_mean(), test_features.video_labels()
-    if protocol == "knn":
-        return knn_classify(query, query_labels, gallery, gallery_labels, k=args.k)
-    ks = tuple(k for k in RETRIEVAL_KS if k <= gallery.shape[0]) or (gallery.shape[0],)
-    return retrieval_recall(query, query_labels, gallery, gallery_labels, ks=ks)
+    except RunInterrupted as interruption:
+        raise RunInterrupted(interruption.signum, saved="no results were written") from None
+    print(format_results_table({evaluation.protocol: evaluation.result}))
+    if args.output:
+        print(f"results: {save_results(evaluation.result, Path(args.output))}")
+    return 0

@@ -54,7 +54,6 @@ def _write(args: argparse.Namespace) -> Path:
 
     from bgdebias.data import UniformClipSampler, VideoReader, eval_clip_transform
     from bgdebias.experiments.heatmaps import write_demo_heatmaps, write_heatmaps
-    from bgdebias.training.config import require
     from bgdebias.training.loading import load_pretrained_encoder
 
     if not args.video:
@@ -67,9 +66,9 @@ def _write(args: argparse.Namespace) -> Path:
     if len(args.video) < 2:
         raise ValueError("give at least two --video files (the mixer needs a partner)")
     encoder, config = load_pretrained_encoder(args.checkpoint)
-    frames_per_clip = require(config.num_frames, "num_frames")
+    frames_per_clip = config.num_frames
     sampler = UniformClipSampler(frames_per_clip, stride=config.frame_stride, num_clips=1)
-    size = require(config.size, "size")
+    size = config.size
     resize = eval_clip_transform(size, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     clips = []
     for path in args.video:

@@ -24,6 +24,7 @@ from bgdebias.evaluation.linear_probe import (
     linear_probe,
     train_linear_probe,
 )
+from bgdebias.evaluation.normalized_encoder import NormalizedEncoder
 from bgdebias.evaluation.report import (
     flatten_metrics,
     format_results_table,
@@ -33,19 +34,29 @@ from bgdebias.evaluation.report import (
     save_results,
 )
 from bgdebias.evaluation.retrieval import RETRIEVAL_KS, RetrievalResult, retrieval_recall
+from bgdebias.evaluation.video_protocol import (
+    VIDEO_PROTOCOLS,
+    VideoProtocol,
+    VideoProtocolResult,
+    run_video_protocol,
+)
 
 __all__ = [
     "RETRIEVAL_KS",
+    "VIDEO_PROTOCOLS",
     "BiasStressResult",
     "ClipFeatures",
     "FineTuneResult",
     "LinearClassifier",
     "LinearProbeResult",
+    "NormalizedEncoder",
     "PooledFeatures",
     "ProbeStressResult",
     "RetrievalResult",
     "StressSplits",
     "VideoAccuracy",
+    "VideoProtocol",
+    "VideoProtocolResult",
     "accuracy_from_logits",
     "background_bias_stress_test",
     "evaluate_classifier",
@@ -62,6 +73,7 @@ __all__ = [
     "print_results_table",
     "result_to_dict",
     "retrieval_recall",
+    "run_video_protocol",
     "save_results",
     "train_linear_probe",
     "video_accuracy",

@@ -25,9 +25,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
+from bgdebias._inference import Encoder
 from bgdebias._validation import check_int, check_unit
 from bgdebias.data.sampling import ClipSampler
-from bgdebias.evaluation._inference import Encoder
 from bgdebias.evaluation.accuracy import infer_num_classes, video_logits
 from bgdebias.evaluation.features import ClipFeatures, extract_features, freeze_frames
 from bgdebias.evaluation.linear_probe import (

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from bgdebias._inference import Encoder, encoder_device, frozen_encoder
 from bgdebias._validation import check_tensor
 from bgdebias.evaluation._batches import (
     DataSource,
@@ -16,7 +17,6 @@ from bgdebias.evaluation._batches import (
     non_empty,
     split_batch,
 )
-from bgdebias.evaluation._inference import Encoder, encoder_device, frozen_encoder
 
 
 @dataclass(frozen=True)

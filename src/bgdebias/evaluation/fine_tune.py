@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from bgdebias._inference import encoder_device, frozen_encoder
 from bgdebias._validation import (
     check_choice,
     check_int,
@@ -23,7 +24,6 @@ from bgdebias.evaluation._batches import (
     non_empty,
     split_batch,
 )
-from bgdebias.evaluation._inference import encoder_device, frozen_encoder
 from bgdebias.evaluation.accuracy import video_accuracy
 from bgdebias.evaluation.features import extract_features
 
@@ -109,7 +109,8 @@ def fine_tune(
         max_steps: Stop after this many optimiser steps (``epochs`` is then an upper bound).
         batch_size: Videos per batch when a dataset is given.
         optimizer: ``"adamw"`` (default) or ``"sgd"`` (with ``momentum``). On small data
-            Adam-type optimisers learn motion where plain SGD stalls (see METHOD.md).
+            Adam-type optimisers learn motion where plain SGD stalls (see
+            :ref:`learnable-first`).
         lr: Learning rate for backbone and head.
         weight_decay: Weight decay (decoupled for AdamW, L2 for SGD).
         momentum: SGD momentum in [0, 1].

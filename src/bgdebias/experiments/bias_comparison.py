@@ -16,22 +16,22 @@ from typing import Any
 import torch
 from torch import nn
 
+from bgdebias._validation import check_choice
 from bgdebias.data.synthetic import MovingSpriteDataset
-from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import (
     BiasStressResult,
-    PooledFeatures,
+    NormalizedEncoder,
     StressSplits,
     background_bias_stress_test,
     make_stress_splits,
 )
-from bgdebias.experiments.supervised import train_supervised
 from bgdebias.models import video_backbone
 from bgdebias.training import METHODS, PretrainConfig, latest_checkpoint, pretrain
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
 from bgdebias.training.interruption import stop_on_signals
 from bgdebias.training.loading import load_pretrained_encoder
 from bgdebias.training.run_folder import describe_run
+from bgdebias.training.supervised import train_supervised
 
 #: Reference encoders measured beside the pretraining methods.
 REFERENCES = ("random", "supervised_biased", "supervised_independent")
@@ -60,33 +60,6 @@ class MethodRun:
     train_seconds: float
     checkpoint: str | None = None
     steps: int | None = None
-
-
-class NormalizedEncoder(nn.Module):
-    """Clips in [0, 1] -> Kinetics normalisation -> backbone -> pooled features ``(B, D)``.
-
-    Args:
-        backbone: A :class:`~bgdebias.models.VideoBackbone` (or any module whose output
-            :class:`~bgdebias.evaluation.PooledFeatures` reads).
-
-    Shape:
-        clips ``(B, 3, T, H, W)`` in [0, 1] -> ``(B, D)``.
-
-    Example:
-        >>> import torch
-        >>> from bgdebias.models import Small3DCNN
-        >>> encoder = NormalizedEncoder(Small3DCNN(base_width=2)).eval()
-        >>> encoder(torch.rand(3, 3, 8, 32, 32)).shape
-        torch.Size([3, 16])
-    """
-
-    def __init__(self, backbone: nn.Module) -> None:
-        super().__init__()
-        self.normalize = NormalizeClip()
-        self.features = PooledFeatures(backbone)
-
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        return self.features(self.normalize(clips))  # type: ignore[no-any-return]
 
 
 def run_bias_comparison(
@@ -219,7 +192,7 @@ def _run_one(
         # With `resume`, a folder that a killed run left without a checkpoint starts anew.
         continues = resume and latest_checkpoint(config.output_dir) is not None
         result = pretrain(
-            dataclasses.replace(config, method=method),  # type: ignore[arg-type]
+            dataclasses.replace(config, method=check_choice(method, "method", METHODS)),
             resume=continues,
             overwrite=overwrite or (resume and not continues),
             progress=progress,

@@ -8,8 +8,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from bgdebias._validation import check_choice
 from bgdebias.blocks import MotionAwareDecomposition, SemiNegativePairMixer
-from bgdebias.data.synthetic import MovingSpriteDataset
+from bgdebias.data.synthetic import SYNTHETIC_SPLITS, MovingSpriteDataset
 from bgdebias.data.transforms import KINETICS_MEAN, KINETICS_STD, NormalizeClip
 from bgdebias.training.config import PretrainConfig
 from bgdebias.training.encoder import DebiasEncoder
@@ -38,7 +39,7 @@ def write_demo_heatmaps(
     """
     encoder, config = load_pretrained_encoder(checkpoint)
     data = MovingSpriteDataset(
-        split=split,  # type: ignore[arg-type]
+        split=check_choice(split, "split", SYNTHETIC_SPLITS),
         length=num_videos,
         num_frames=config.num_frames or 8,
         size=config.size or 64,

@@ -126,7 +126,7 @@ class InfoNCELoss(nn.Module):
         super().__init__()
         self.check_finite = bool(check_finite)
         self.temperature = check_positive(temperature, "temperature")
-        self.reduction: Reduction = check_choice(reduction, "reduction", ("mean", "sum", "none"))  # type: ignore[assignment]
+        self.reduction: Reduction = check_choice(reduction, "reduction", ("mean", "sum", "none"))
 
     def forward(
         self,

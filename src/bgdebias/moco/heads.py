@@ -31,16 +31,17 @@ class ProjectionHead(nn.Module):
         >>> head = ProjectionHead(256, hidden_dim=64, out_dim=16)
         >>> head(torch.zeros(4, 256)).shape
         torch.Size([4, 16])
-        >>> [type(m).__name__ for m in ProjectionHead(256, 64, 16, batch_norm=True).layers]
+        >>> head = ProjectionHead(256, hidden_dim=64, out_dim=16, batch_norm=True)
+        >>> [type(m).__name__ for m in head.layers]
         ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     """
 
     def __init__(
         self,
         in_dim: int,
+        *,
         hidden_dim: int = 2048,
         out_dim: int = 128,
-        *,
         num_layers: int = 2,
         batch_norm: bool = False,
     ) -> None:

@@ -1,8 +1,9 @@
-"""Measurements quoted in the docs: stage shapes of every backbone, Small3DCNN step time.
+"""Facts the docs show: stage shapes of every backbone, Small3DCNN step time.
 
-Run ``python -m bgdebias.models._measure table`` to print the table of
-``docs/backbones_stages.md`` and ``python -m bgdebias.models._measure step-time`` for the
-training-step time quoted in :class:`~bgdebias.models.Small3DCNN`.
+The documentation computes its stage table with :func:`stage_rows` when it is built (the
+``backbone-stage-table`` directive); ``python -m bgdebias.models._measure table`` prints
+the same table, and ``python -m bgdebias.models._measure step-time`` measures the training
+step whose time the backbone page quotes.
 """
 
 from __future__ import annotations
@@ -29,19 +30,32 @@ def stage_shapes(name: str, frames: int, size: int) -> dict[str, tuple[int, int,
     return {stage: (m.shape[1], m.shape[2], m.shape[3], m.shape[4]) for stage, m in maps.items()}
 
 
+def stage_rows(
+    frames: Sequence[int] = TABLE_FRAMES, size: int = TABLE_SIZE
+) -> list[tuple[str, str, list[tuple[int, int, int, int]]]]:
+    """``(backbone, stage, [(C_s, T_s, H_s, W_s) per frame count])`` for every stage.
+
+    Backbones in the order of :data:`~bgdebias.models.BACKBONE_STAGES`, stages input side
+    first; one clip of ``T x size x size`` per frame count ``T`` in ``frames``.
+    """
+    rows = []
+    for name in BACKBONE_STAGES:
+        shapes = {t: stage_shapes(name, t, size) for t in frames}
+        for stage in BACKBONE_STAGES[name]:
+            rows.append((name, stage, [shapes[t][stage] for t in frames]))
+    return rows
+
+
 def stage_table(frames: Sequence[int] = TABLE_FRAMES, size: int = TABLE_SIZE) -> str:
     """The Markdown table of every backbone's stage shapes (cells ``(C_s, T_s, H_s, W_s)``)."""
     header = "| backbone | stage | " + " | ".join(f"{t} x {size} x {size}" for t in frames)
     lines = [header + " |", "|---|---|" + "---|" * len(frames)]
-    for name in BACKBONE_STAGES:
-        shapes = {t: stage_shapes(name, t, size) for t in frames}
-        for stage in BACKBONE_STAGES[name]:
-            cells = []
-            for t in frames:
-                shape = shapes[t][stage]
-                cell = "(" + ", ".join(str(d) for d in shape) + ")"
-                cells.append(cell + (" **T_s < 2**" if shape[1] < 2 else ""))
-            lines.append(f"| {name} | {stage} | " + " | ".join(cells) + " |")
+    for name, stage, shapes in stage_rows(frames, size):
+        cells = []
+        for shape in shapes:
+            cell = "(" + ", ".join(str(d) for d in shape) + ")"
+            cells.append(cell + (" **T_s < 2**" if shape[1] < 2 else ""))
+        lines.append(f"| {name} | {stage} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -33,24 +33,9 @@ def video_backbone(
 
     ``"layer3"`` (the default) keeps ``T_s >= 2`` with 8 input frames on every backbone,
     as :class:`~bgdebias.blocks.MotionAwareDecomposition` needs; ``"layer4"`` does not on
-    ``r3d_18``, ``r2plus1d_18`` and ``s3d`` (``T_s = 1``). Temporal size ``T_s`` of each
-    stage for 8 / 16 input frames, and channels ``C_s`` (full ``(C_s, T_s, H_s, W_s)``
-    at 112x112 in ``docs/backbones_stages.md``, from
-    ``python -m bgdebias.models._measure table``):
-
-    ===========  ======  ======  ======  ======  ======  =========================
-    backbone     stem    layer1  layer2  layer3  layer4  C_s (stem .. layer4)
-    ===========  ======  ======  ======  ======  ======  =========================
-    r3d_18       8/16    8/16    4/8     2/4     1/2     64, 64, 128, 256, 512
-    mc3_18       8/16    8/16    8/16    8/16    8/16    64, 64, 128, 256, 512
-    r2plus1d_18  8/16    8/16    4/8     2/4     1/2     64, 64, 128, 256, 512
-    s3d          4/8     4/8     4/8     2/4     1/2     64, 192, 480, 832, 1024
-    small3d      --      8/16    4/8     4/8     2/4     32, 64, 128, 256
-    ===========  ======  ======  ======  ======  ======  =========================
-
-    Height and width from 112: 56, 56, 28, 14, 7 (ResNets, ``stem`` to ``layer4``);
-    56, 28, 14, 7, 3 (``s3d``); 56, 28, 14, 7 (``small3d``). ``name`` and ``stage`` are
-    plain strings (they usually come from a configuration file) checked against
+    ``r3d_18``, ``r2plus1d_18`` and ``s3d``. The shape of every stage of every backbone
+    is in :ref:`backbone-stage-shapes` (computed from this code). ``name`` and ``stage``
+    are plain strings (they usually come from a configuration file) checked against
     ``BACKBONE_STAGES``.
 
     Args:

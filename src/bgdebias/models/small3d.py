@@ -21,28 +21,14 @@ class Small3DCNN(VideoBackbone):
     """Four ``Conv3d(3x3x3)-BatchNorm3d-ReLU`` stages of 32, 64, 128 and 256 channels.
 
     Each stage halves height and width; time is halved only in ``layer2`` and ``layer4``,
-    so 8 input frames keep ``T_s >= 2`` at every stage (table in
-    ``docs/backbones_stages.md``). At 112x112:
-
-    ======  ==================  ==================
-    stage   8 frames            16 frames
-    ======  ==================  ==================
-    layer1  (32, 8, 56, 56)     (32, 16, 56, 56)
-    layer2  (64, 4, 28, 28)     (64, 8, 28, 28)
-    layer3  (128, 4, 14, 14)    (128, 8, 14, 14)
-    layer4  (256, 2, 7, 7)      (256, 4, 7, 7)
-    ======  ==================  ==================
-
-    About 1.2 M parameters. One training step (forward, backward and an SGD step) on a
-    batch ``(16, 3, 8, 64, 64)`` takes a median 0.06 to 0.08 s on 2 CPU cores
-    (``torch.set_num_threads(2)``; median of 10 steps after 3 warm-up steps, measured with
-    ``python -m bgdebias.models._measure step-time``).
+    so 8 input frames keep ``T_s >= 2`` at every stage (the shapes of every stage are in
+    :ref:`backbone-stage-shapes`). About 1.2 M parameters; its training-step time is
+    measured in :ref:`small3d-speed`.
 
     The representation ``pooled`` is the global maximum of ``layer4`` by default, not the
-    average: on the synthetic moving-sprite videos (an actor of about 4 % of the frame) a
-    supervised model with average pooling reached 79 % on ``conflicting`` after 300 AdamW
-    steps and one with max pooling 98 % (same data and optimiser, no augmentation;
-    ``docs/benchmarks/learnability.md``).
+    average: on the synthetic moving-sprite videos the actor covers a few percent of the
+    frame, and an average dilutes it (measured in the learnability benchmark,
+    :doc:`/benchmarks/learnability`).
 
     Convolutions are initialised with He (fan-out) normal weights drawn from ``generator``
     (or the global generator, so ``torch.manual_seed`` makes the init reproducible).

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from bgdebias.training.config import PretrainConfig
+from bgdebias.training.config import ResolvedPretrainConfig
 from bgdebias.training.result import PretrainResult
 
 
@@ -34,7 +34,7 @@ class PretrainRun:
         See :class:`PretrainCallback`, whose ``on_train_start`` receives one.
     """
 
-    config: PretrainConfig
+    config: ResolvedPretrainConfig
     output_dir: Path
     model: nn.Module
     dataset: Dataset[Any]

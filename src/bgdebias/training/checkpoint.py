@@ -139,7 +139,11 @@ class ReadableCheckpoint:
         skipped: Newer checkpoints that are damaged (truncated, empty, not a checkpoint).
 
     Example:
-        See :func:`newest_readable_checkpoint`.
+        >>> from pathlib import Path
+        >>> from bgdebias.training import ReadableCheckpoint
+        >>> found = ReadableCheckpoint(Path("checkpoint-00000100.pt"), {"step": 100}, skipped=())
+        >>> found.state["step"], found.skipped
+        (100, ())
     """
 
     path: Path

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, get_args
 
+from bgdebias._choices import MASK_MODES, MaskMode, VideoDatasetName
 from bgdebias._scalar_checks import (
     check_choice,
     check_int,
@@ -18,33 +19,64 @@ from bgdebias._scalar_checks import (
     check_unit,
 )
 
-T = TypeVar("T")
-
 Method = Literal[
     "moco", "fame", "merge", "semi_negative", "merge_micro", "semi_negative_micro", "full"
 ]
-DatasetName = Literal["synthetic", "ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "folder"]
+DatasetName = Literal["synthetic", VideoDatasetName]
 OptimizerName = Literal["sgd", "adamw"]
+#: The decoupler's thresholds (:data:`~bgdebias._choices.ThresholdMode`) except ``"fame"``:
+#: FAME's mask comes with ``method="fame"``.
+MixerThreshold = Literal["fraction", "otsu", "noise"]
 
-METHODS: tuple[str, ...] = get_args(Method)
-DATASETS: tuple[str, ...] = get_args(DatasetName)
+METHODS: tuple[Method, ...] = get_args(Method)
+DATASETS: tuple[DatasetName, ...] = get_args(DatasetName)
 
-#: Which parts each method switches on: (mixer, background hard negative, micro term,
-#: micro term contrasted against the mixed clip). ``semi_negative_micro`` adds the micro
-#: term as plain MoCo on the dynamic embeddings (query view vs. key view); ``full`` joins
-#: the two biases: the micro term's positive is the mixed clip's dynamic embedding, so
-#: the actor must match across backgrounds in the saliency-pooled features too.
-METHOD_PARTS: dict[str, tuple[bool, bool, bool, bool]] = {
-    "moco": (False, False, False, False),
+
+@dataclass(frozen=True)
+class MethodParts:
+    """The parts of the recipe a method switches on.
+
+    Attributes:
+        mixer: Mix each clip's actor onto a partner's background (the wide term's positive).
+        hard_negative: Contrast against the clip's own background (and other hard negatives).
+        micro: Add the micro term on saliency-pooled dynamic embeddings.
+        micro_on_mixed: The micro term's positive is the mixed clip (else the key view).
+
+    Example:
+        >>> from bgdebias.training.config import METHOD_PARTS
+        >>> METHOD_PARTS["semi_negative"]
+        MethodParts(mixer=True, hard_negative=True, micro=False, micro_on_mixed=False)
+    """
+
+    mixer: bool
+    hard_negative: bool
+    micro: bool
+    micro_on_mixed: bool
+
+
+#: Which parts each method switches on. ``semi_negative_micro`` adds the micro term as
+#: plain MoCo on the dynamic embeddings (query view vs. key view); ``full`` joins the two
+#: biases: the micro term's positive is the mixed clip's dynamic embedding, so the actor
+#: must match across backgrounds in the saliency-pooled features too.
+METHOD_PARTS: dict[str, MethodParts] = {
+    "moco": MethodParts(mixer=False, hard_negative=False, micro=False, micro_on_mixed=False),
     # FAME's own recipe (merged query, symmetric loss) is built by ``build_recipe``.
-    "fame": (True, False, False, False),
-    "merge": (True, False, False, False),
-    "semi_negative": (True, True, False, False),
+    "fame": MethodParts(mixer=True, hard_negative=False, micro=False, micro_on_mixed=False),
+    "merge": MethodParts(mixer=True, hard_negative=False, micro=False, micro_on_mixed=False),
+    "semi_negative": MethodParts(mixer=True, hard_negative=True, micro=False, micro_on_mixed=False),
     # ``full`` without the hard negatives (the ablation of the own-background negative).
-    "merge_micro": (True, False, True, True),
-    "semi_negative_micro": (True, True, True, False),
-    "full": (True, True, True, True),
+    "merge_micro": MethodParts(mixer=True, hard_negative=False, micro=True, micro_on_mixed=True),
+    "semi_negative_micro": MethodParts(
+        mixer=True, hard_negative=True, micro=True, micro_on_mixed=False
+    ),
+    "full": MethodParts(mixer=True, hard_negative=True, micro=True, micro_on_mixed=True),
 }
+
+
+def _help(text: str) -> dict[str, str]:
+    """Field metadata holding the option's help text (read by ``bgdebias pretrain``)."""
+    return {"help": text}
+
 
 #: Fields that shape the model or its state: a checkpoint only resumes under equal values.
 ARCHITECTURE_FIELDS = (
@@ -62,7 +94,7 @@ ARCHITECTURE_FIELDS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class PretrainConfig:
     """Everything a pretraining run needs; ``None`` fields take dataset-dependent defaults.
 
@@ -107,70 +139,218 @@ class PretrainConfig:
     """
 
     # Method and loss.
-    method: Method = "full"
-    temperature: float = 0.1
-    w_static: float | None = None
-    w_wide: float = 1.0
-    w_micro: float = 1.0
-    mask_mode: Literal["clip", "frame"] = "frame"
-    threshold: Literal["fraction", "otsu", "noise"] = "noise"
-    beta: float = 0.5
-    mix_prob: float = 1.0
-    mix_view: Literal["query", "key"] = "query"
-    mix_colours: Literal["raw", "augmented"] = "augmented"
-    hard_negative: Literal["background", "frozen", "both", "reversed", "all"] = "both"
-    static_hard_negatives: bool = False
+    method: Method = field(
+        default="full",
+        metadata=_help(
+            "which parts run: moco (baseline), fame (FAME's mask, merge and loss), merge "
+            "(mixed positive only), semi_negative (+ background hard negative), "
+            "semi_negative_micro / full (+ micro term)"
+        ),
+    )
+    temperature: float = field(default=0.1, metadata=_help("InfoNCE temperature"))
+    w_static: float | None = field(
+        default=None,
+        metadata=_help("weight of the appearance term (query vs. key view) [0.5; plain MoCo 1]"),
+    )
+    w_wide: float = field(
+        default=1.0,
+        metadata=_help("weight of the wide-bias term (query vs. mixed clip, background negative)"),
+    )
+    w_micro: float = field(
+        default=1.0,
+        metadata=_help("weight of the micro-bias term on saliency-pooled embeddings"),
+    )
+    mask_mode: MaskMode = field(
+        default="frame",
+        metadata=_help("decoupler mask: one per clip or one per frame"),
+    )
+    threshold: MixerThreshold = field(
+        default="noise",
+        metadata=_help(
+            "decoupler threshold: Otsu (adaptive to the actor's size), noise (above the "
+            "clip's noise level) or top-beta fraction"
+        ),
+    )
+    beta: float = field(
+        default=0.5,
+        metadata=_help("foreground fraction for threshold=fraction, in (0, 1)"),
+    )
+    mix_prob: float = field(default=1.0, metadata=_help("probability that a clip is mixed"))
+    mix_view: Literal["query", "key"] = field(
+        default="query",
+        metadata=_help("view whose actor is mixed onto a partner's background (the wide positive)"),
+    )
+    mix_colours: Literal["raw", "augmented"] = field(
+        default="augmented",
+        metadata=_help(
+            "mix raw clips, then colour-augment every encoded clip on its own (raw), or mix "
+            "the colour-augmented views (augmented)"
+        ),
+    )
+    hard_negative: Literal["background", "frozen", "both", "reversed", "all"] = field(
+        default="both",
+        metadata=_help(
+            "hard negatives of the wide and micro terms: the clip's background (actor "
+            "removed), a frozen frame (actor kept, motion removed), both, the clip played "
+            "backwards (reversed: motion reversed; measured worse) or all three"
+        ),
+    )
+    static_hard_negatives: bool = field(
+        default=False,
+        metadata=_help("give the appearance term the hard negatives too"),
+    )
     # Data.
-    dataset: DatasetName = "synthetic"
-    root: str | None = None
-    annotations: str | None = None
-    fold: int = 1
-    missing_files: Literal["raise", "skip"] = "raise"
-    num_frames: int | None = None
-    frame_stride: int = 1
-    size: int | None = None
-    synthetic_videos: int = 2048
-    synthetic_bias: float = 0.9
-    synthetic_backgrounds: Literal["procedural", "photo"] = "procedural"
-    synthetic_actor: Literal["disc", "textured", "colour"] = "disc"
-    num_workers: int = 0
-    jitter_p: float = 0.8
-    flip_p: float | None = None
-    min_crop_scale: float | None = None
+    dataset: DatasetName = field(default="synthetic", metadata=_help("training data"))
+    root: str | None = field(
+        default=None,
+        metadata=_help("dataset folder (videos and annotation files); not needed for synthetic"),
+    )
+    annotations: str | None = field(
+        default=None,
+        metadata=_help("folder of the split/annotation files (default: --root)"),
+    )
+    fold: int = field(default=1, metadata=_help("official split number (UCF101/HMDB51: 1-3)"))
+    missing_files: Literal["raise", "skip"] = field(
+        default="raise",
+        metadata=_help(
+            "videos listed in the annotations but absent from --root: stop with an error "
+            "naming them (raise) or leave them out with a warning (skip)"
+        ),
+    )
+    num_frames: int | None = field(
+        default=None,
+        metadata=_help("frames per clip [8 synthetic / 16 video]"),
+    )
+    frame_stride: int = field(default=1, metadata=_help("temporal stride between sampled frames"))
+    size: int | None = field(
+        default=None,
+        metadata=_help("crop size in pixels [64 synthetic / 112 video]"),
+    )
+    synthetic_videos: int = field(
+        default=2048,
+        metadata=_help("videos in the synthetic training split"),
+    )
+    synthetic_bias: float = field(
+        default=0.9,
+        metadata=_help("probability that a synthetic video's background matches its class"),
+    )
+    synthetic_backgrounds: Literal["procedural", "photo"] = field(
+        default="procedural",
+        metadata=_help("synthetic backgrounds: procedural textures or photographs"),
+    )
+    synthetic_actor: Literal["disc", "textured", "colour"] = field(
+        default="disc",
+        metadata=_help(
+            "synthetic actor: the white disc, a disc with its own moving texture, or a disc "
+            "of its own colour"
+        ),
+    )
+    num_workers: int = field(default=0, metadata=_help("DataLoader worker processes"))
+    jitter_p: float = field(default=0.8, metadata=_help("probability of colour jitter per view"))
+    flip_p: float | None = field(
+        default=None,
+        metadata=_help(
+            "probability of a horizontal flip per video, shared by its views [0 synthetic: "
+            "mirror-pair classes / 0.5]"
+        ),
+    )
+    min_crop_scale: float | None = field(
+        default=None,
+        metadata=_help("smallest area fraction of a random resized crop [0.8 synthetic / 0.4]"),
+    )
     # Model.
-    backbone: str | None = None
-    stage: str | None = None
-    temporal_padding: Literal["zeros", "replicate"] = "replicate"
-    embed_dim: int = 128
-    hidden_dim: int = 512
-    queue_size: int | None = None
-    momentum: float | None = None
+    backbone: str | None = field(
+        default=None,
+        metadata=_help("small3d, r3d_18, mc3_18, r2plus1d_18 or s3d [small3d synthetic / r3d_18]"),
+    )
+    stage: str | None = field(
+        default=None,
+        metadata=_help("backbone stage read by the motion-aware decomposition (needs T >= 2)"),
+    )
+    temporal_padding: Literal["zeros", "replicate"] = field(
+        default="replicate",
+        metadata=_help("small3d: pad time by repeating frames (replicate) or with zeros"),
+    )
+    embed_dim: int = field(
+        default=128,
+        metadata=_help(
+            "output size of the projection heads (DebiasEncoder's projection_dim), not the "
+            "backbone's width"
+        ),
+    )
+    hidden_dim: int = field(default=512, metadata=_help("projection head hidden width"))
+    queue_size: int | None = field(
+        default=None,
+        metadata=_help("negative keys per queue [1024 synthetic / 16384]"),
+    )
+    momentum: float | None = field(
+        default=None,
+        metadata=_help(
+            "base key-encoder momentum, raised to 1 on a cosine schedule [0.99 / 0.999]"
+        ),
+    )
     # Optimisation.
-    optimizer: OptimizerName | None = None
-    lr: float | None = None
-    weight_decay: float | None = None
-    batch_size: int | None = None
-    steps: int = 300
-    warmup_steps: int | None = None
+    optimizer: OptimizerName | None = field(
+        default=None,
+        metadata=_help("sgd (momentum 0.9) or adamw [adamw synthetic / sgd]"),
+    )
+    lr: float | None = field(
+        default=None,
+        metadata=_help("peak learning rate, cosine decay [2e-3 synthetic / 0.03]"),
+    )
+    weight_decay: float | None = field(default=None, metadata=_help("weight decay [1e-4]"))
+    batch_size: int | None = field(default=None, metadata=_help("clips per process and step [32]"))
+    steps: int = field(default=300, metadata=_help("optimisation steps"))
+    warmup_steps: int | None = field(
+        default=None,
+        metadata=_help("linear learning-rate warm-up steps [20 synthetic / 0]"),
+    )
     # Run.
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    output_dir: str = "runs/pretrain"
-    checkpoint_every: int = 100
-    keep_checkpoints: int = 2
-    log_every: int = 10
-    log_images_every: int = 0
-    knn_every: int = 0
-    knn_k: int = 20
-    knn_videos: int = 256
-    batchnorm: Literal["shuffle", "sync", "local"] = "shuffle"
+    seed: int = field(
+        default=0,
+        metadata=_help("random seed (model init, data order, augmentation, mixing)"),
+    )
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N"))
+    amp: bool = field(default=True, metadata=_help("bfloat16 autocast on CUDA"))
+    output_dir: str = field(
+        default="runs/pretrain",
+        metadata=_help("run folder: config.json, log.csv, loss.png, checkpoints"),
+    )
+    checkpoint_every: int = field(default=100, metadata=_help("steps between checkpoints"))
+    keep_checkpoints: int = field(default=2, metadata=_help("how many recent checkpoints to keep"))
+    log_every: int = field(default=10, metadata=_help("steps between log rows"))
+    log_images_every: int = field(
+        default=0,
+        metadata=_help(
+            "steps between pictures of the masks, mixed clips and salient maps in "
+            "TensorBoard (needs tensorboard; 0: none)"
+        ),
+    )
+    knn_every: int = field(
+        default=0,
+        metadata=_help(
+            "steps between kNN accuracies of the encoder on small labelled splits, logged as "
+            "knn_top1 (0: none)"
+        ),
+    )
+    knn_k: int = field(default=20, metadata=_help("neighbours voting in the kNN accuracy"))
+    knn_videos: int = field(
+        default=256,
+        metadata=_help("labelled videos in each split of the kNN accuracy"),
+    )
+    batchnorm: Literal["shuffle", "sync", "local"] = field(
+        default="shuffle",
+        metadata=_help(
+            "batch norm across processes: shuffle (MoCo's key shuffle, any device), sync "
+            "(SyncBatchNorm, CUDA only) or local"
+        ),
+    )
 
     def __post_init__(self) -> None:
         check_choice(self.method, "method", METHODS)
         check_choice(self.dataset, "dataset", DATASETS)
-        check_choice(self.mask_mode, "mask_mode", ("clip", "frame"))
-        check_choice(self.threshold, "threshold", ("fraction", "otsu", "noise"))
+        check_choice(self.mask_mode, "mask_mode", MASK_MODES)
+        check_choice(self.threshold, "threshold", get_args(MixerThreshold))
         check_choice(self.batchnorm, "batchnorm", ("shuffle", "sync", "local"))
         check_choice(self.mix_view, "mix_view", ("query", "key"))
         check_choice(self.mix_colours, "mix_colours", ("raw", "augmented"))
@@ -236,19 +416,19 @@ class PretrainConfig:
             raise ValueError(f"`root` is required for dataset {self.dataset!r} (the video folder)")
 
     @property
-    def parts(self) -> tuple[bool, bool, bool, bool]:
-        """(mixer, background hard negative, micro term, micro on the mixed clip)."""
+    def parts(self) -> MethodParts:
+        """The parts of the recipe that ``method`` switches on."""
         return METHOD_PARTS[self.method]
 
-    def resolved(self) -> PretrainConfig:
-        """A copy with every ``None`` replaced by its dataset-dependent default."""
+    def resolved(self) -> ResolvedPretrainConfig:
+        """A frozen copy with every ``None`` replaced by its dataset-dependent default."""
         synthetic = self.dataset == "synthetic"
         defaults: dict[str, Any] = {
             # Half weight for the appearance term (plain MoCo's loss) beside the debiasing
             # terms: on the bias benchmark's three families it cut the bias gap by 5 to 23
             # points per run (docs/benchmarks/bias.md). Plain MoCo keeps 1: with no other
             # term, the weight would only rescale its gradients.
-            "w_static": 1.0 if not self.parts[0] else 0.5,
+            "w_static": 1.0 if not self.parts.mixer else 0.5,
             "num_frames": 8 if synthetic else 16,
             "size": 64 if synthetic else 112,
             "backbone": "small3d" if synthetic else "r3d_18",
@@ -266,8 +446,11 @@ class PretrainConfig:
             # Smaller crops often cut the synthetic sprite out of the view.
             "min_crop_scale": 0.8 if synthetic else 0.4,
         }
-        updates = {name: value for name, value in defaults.items() if getattr(self, name) is None}
-        return dataclasses.replace(self, **updates)
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, default in defaults.items():
+            if values[name] is None:
+                values[name] = default
+        return ResolvedPretrainConfig(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -285,6 +468,31 @@ class PretrainConfig:
         return cls(**values)
 
     @classmethod
+    def smoke(cls, **changes: Any) -> PretrainConfig:
+        """The smallest run that exercises every part: a smoke test, not an experiment.
+
+        Synthetic videos of 32 px, batch 4, 16 videos, queue 16, projection 32 -> 16, no
+        colour jitter, on the CPU; ``changes`` set any other field (``steps``,
+        ``output_dir``, ...). The unit tests and the benchmarks' ``--quick`` modes use it.
+
+        Example:
+            >>> config = PretrainConfig.smoke(steps=3, method="moco")
+            >>> config.size, config.batch_size, config.steps, config.method
+            (32, 4, 3, 'moco')
+        """
+        tiny: dict[str, Any] = {
+            "size": 32,
+            "batch_size": 4,
+            "synthetic_videos": 16,
+            "queue_size": 16,
+            "hidden_dim": 32,
+            "embed_dim": 16,
+            "device": "cpu",
+            "jitter_p": 0.0,
+        }
+        return cls.from_dict({**tiny, **changes})
+
+    @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> PretrainConfig:
         """Read a ``.json``, ``.yaml`` or ``.yml`` file."""
         return cls.from_dict(read_mapping(path))
@@ -299,11 +507,49 @@ class PretrainConfig:
         return target
 
 
-def require(value: T | None, name: str) -> T:
-    """A resolved value; ``None`` means :meth:`PretrainConfig.resolved` was not called."""
-    if value is None:
-        raise ValueError(f"configuration value `{name}` is unset; call `config.resolved()` first")
-    return value
+@dataclass(frozen=True, kw_only=True)
+class ResolvedPretrainConfig(PretrainConfig):
+    """A :class:`PretrainConfig` whose dataset-dependent defaults are filled in.
+
+    Made by :meth:`PretrainConfig.resolved`; the fields that may be ``None`` there hold
+    values here (only ``root`` and ``annotations`` stay optional), so code that runs a
+    configuration reads them without checks.
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig
+        >>> resolved = PretrainConfig(method="moco").resolved()
+        >>> type(resolved).__name__, resolved.batch_size, resolved.lr
+        ('ResolvedPretrainConfig', 32, 0.002)
+        >>> resolved.resolved() == resolved
+        True
+    """
+
+    # `field()` drops the inherited default (None): each value must be given.
+    w_static: float = field()
+    num_frames: int = field()
+    size: int = field()
+    flip_p: float = field()
+    min_crop_scale: float = field()
+    backbone: str = field()
+    stage: str = field()
+    queue_size: int = field()
+    momentum: float = field()
+    optimizer: OptimizerName = field()
+    lr: float = field()
+    weight_decay: float = field()
+    batch_size: int = field()
+    warmup_steps: int = field()
+
+    @property
+    def dataset_root(self) -> str:
+        """``root``, which every dataset but the synthetic one needs.
+
+        Raises:
+            ValueError: For ``dataset="synthetic"``, which has no folder.
+        """
+        if self.root is None:
+            raise ValueError(f"dataset {self.dataset!r} has no `root` folder")
+        return self.root
 
 
 def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -9,17 +9,19 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from bgdebias.data.datasets import VideoSample
 from bgdebias.data.datasets.registry import build_video_dataset
+from bgdebias.data.functional import resize_side_for_crop
 from bgdebias.data.sampling import RandomClipSampler
-from bgdebias.data.synthetic import MovingSpriteDataset
+from bgdebias.data.synthetic import MovingSpriteDataset, MovingSpriteSample
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip, ToFloatClip
-from bgdebias.training.config import PretrainConfig, require
+from bgdebias.training.config import ResolvedPretrainConfig
 
 #: Frames per synthetic training video; each view takes a random window of ``num_frames``.
 SYNTHETIC_VIDEO_FRAMES = 12
 
 
-def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
+def build_pretrain_dataset(config: ResolvedPretrainConfig) -> Dataset[Any]:
     """Videos for pretraining: items whose ``clip`` is a float video ``(C, T, H, W)``.
 
     The synthetic dataset yields whole 12-frame videos, deterministic by index, so two
@@ -29,8 +31,20 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
     videos in the same order but may take other windows from them. Unreadable videos are
     skipped (logged as warnings, another video takes their place) so that one corrupt file
     does not end a long run.
+
+    Args:
+        config: A resolved configuration (:meth:`PretrainConfig.resolved`).
+
+    Returns:
+        The dataset.
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig, build_pretrain_dataset
+        >>> dataset = build_pretrain_dataset(PretrainConfig(synthetic_videos=4).resolved())
+        >>> len(dataset), tuple(dataset[0].clip.shape)  # 12-frame 64 x 64 videos
+        (4, (3, 12, 64, 64))
     """
-    size = require(config.size, "size")
+    size = config.size
     if config.dataset == "synthetic":
         return MovingSpriteDataset(
             split="train",
@@ -45,14 +59,14 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
     # Real videos: one window of twice the clip length per video (every `frame_stride`-th
     # frame), resized and centre-cropped to a square 8/7 of the crop size; the two views
     # then take their own windows and random crops inside it.
-    frames = 2 * require(config.num_frames, "num_frames")
-    side = round(size * 8 / 7)
+    frames = 2 * config.num_frames
+    side = resize_side_for_crop(size)
     transform = ClipCompose(
         [ToFloatClip(layout="CTHW"), ResizeShortSideClip(side), CenterCropClip(side)]
     )
     return build_video_dataset(
         config.dataset,
-        require(config.root, "root"),
+        config.dataset_root,
         split="train",
         clip_sampler=RandomClipSampler(frames, stride=config.frame_stride),
         annotations=config.annotations,
@@ -64,28 +78,30 @@ def build_pretrain_dataset(config: PretrainConfig) -> Dataset[Any]:
     )
 
 
-def collate_videos(samples: Sequence[Any]) -> Tensor:
-    """Stack the ``clip`` of each sample (a named tuple, dataclass or dict) into a batch.
+def collate_videos(samples: Sequence[VideoSample | MovingSpriteSample]) -> Tensor:
+    """Stack the ``clip`` of each sample into a batch (uint8 clips become floats in [0, 1]).
 
     Shape:
         Returns ``(B, C, T, H, W)`` float.
+
+    Example:
+        >>> from bgdebias.data import MovingSpriteDataset
+        >>> from bgdebias.training import collate_videos
+        >>> videos = MovingSpriteDataset(length=2, num_frames=4, size=32)
+        >>> collate_videos([videos[0], videos[1]]).shape
+        torch.Size([2, 3, 4, 32, 32])
     """
-    clips = [_clip_of(sample) for sample in samples]
-    batch = torch.stack(clips)
+    batch = torch.stack([sample.clip for sample in samples])
     return batch if batch.is_floating_point() else batch.float() / 255.0
 
 
-def collate_labelled_videos(samples: Sequence[Any]) -> tuple[Tensor, Tensor]:
+def collate_labelled_videos(
+    samples: Sequence[VideoSample | MovingSpriteSample],
+) -> tuple[Tensor, Tensor]:
     """Like :func:`collate_videos`, also stacking the samples' ``label``.
 
     Shape:
         Returns ``(B, C, T, H, W)`` float and ``(B,)`` int64.
     """
-    labels = [sample["label"] if isinstance(sample, dict) else sample.label for sample in samples]
-    return collate_videos(samples), torch.stack([torch.as_tensor(label) for label in labels]).long()
-
-
-def _clip_of(sample: Any) -> Tensor:
-    if isinstance(sample, dict):
-        return sample["clip"]  # type: ignore[no-any-return]
-    return sample.clip  # type: ignore[no-any-return]
+    labels = torch.tensor([sample.label for sample in samples], dtype=torch.long)
+    return collate_videos(samples), labels

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from bgdebias.moco import concat_all_gather
+from bgdebias.moco import concat_all_gather, is_distributed
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,14 @@ class DistributedContext:
         rank: Global rank (0 when not distributed).
         world_size: Number of processes (1 when not distributed).
         local_rank: Rank on this machine, used to pick the GPU.
+
+    Example:
+        >>> from bgdebias.training import DistributedContext
+        >>> single = DistributedContext()
+        >>> single.is_distributed, single.is_main
+        (False, True)
+        >>> DistributedContext(rank=1, world_size=2, local_rank=1).is_main
+        False
     """
 
     rank: int = 0
@@ -28,10 +36,12 @@ class DistributedContext:
 
     @property
     def is_distributed(self) -> bool:
+        """More than one process takes part."""
         return self.world_size > 1
 
     @property
     def is_main(self) -> bool:
+        """This process is rank 0 (it logs and saves)."""
         return self.rank == 0
 
 
@@ -65,7 +75,7 @@ def shuffle_across_ranks(batch: Tensor, generator: torch.Generator) -> tuple[Ten
     Shape:
         batch ``(B, ...)`` -> shard ``(B, ...)`` and the permutation ``(world_size * B,)``.
     """
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if not is_distributed():
         return batch, torch.arange(batch.shape[0], device=batch.device)
     gathered = concat_all_gather(batch)
     permutation = torch.randperm(gathered.shape[0], generator=generator).to(batch.device)
@@ -79,7 +89,7 @@ def unshuffle_across_ranks(outputs: Tensor, permutation: Tensor) -> Tensor:
     Shape:
         outputs ``(B, ...)`` -> this rank's outputs in its original order ``(B, ...)``.
     """
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if not is_distributed():
         return outputs
     gathered = concat_all_gather(outputs)
     restored = torch.empty_like(gathered)

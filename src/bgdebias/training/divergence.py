@@ -34,7 +34,7 @@ class NonFiniteWatch:
         >>> for step, loss in enumerate([0.5, float("nan"), 0.4], start=1):
         ...     watch.observe(torch.tensor(loss), step)
         >>> try:
-        ...     watch.check(step=3, checkpoint=None, lr=1e9)
+        ...     watch.check(checkpoint=None, lr=1e9)
         ... except TrainingDivergedError as error:
         ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
         training diverged: the loss was not finite at step 2 (no checkpoint was written);
@@ -50,8 +50,8 @@ class NonFiniteWatch:
         fresh = (self.first_bad == 0) & ~torch.isfinite(loss.detach())
         self.first_bad = torch.where(fresh, step, self.first_bad)
 
-    def check(self, *, step: int, checkpoint: Path | None, lr: float) -> None:
-        """Raise :class:`TrainingDivergedError` if a loss up to ``step`` was not finite."""
+    def check(self, *, checkpoint: Path | None, lr: float) -> None:
+        """Raise :class:`TrainingDivergedError` if a loss observed so far was not finite."""
         first_bad = self.first_bad.clone()
         if self.distributed:
             torch.distributed.all_reduce(first_bad, op=torch.distributed.ReduceOp.MAX)

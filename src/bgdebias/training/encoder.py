@@ -17,15 +17,15 @@ class EncodedClips:
     """Embeddings of a batch of clips.
 
     Attributes:
-        embedding: Projected global embedding. Shape: ``(B, embed_dim)``.
+        embedding: Projected global embedding. Shape: ``(B, projection_dim)``.
         micro_embedding: Projected dynamic (saliency-pooled) embedding, or ``None`` without
-            the micro branch. Shape: ``(B, embed_dim)``.
+            the micro branch. Shape: ``(B, projection_dim)``.
 
     Example:
         >>> import torch
         >>> from bgdebias.models import Small3DCNN
         >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
-        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=False)
+        >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=False)
         >>> out = encoder(torch.rand(2, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0)))
         >>> out.embedding.shape, out.micro_embedding is None  # no micro branch: None
         (torch.Size([2, 8]), True)
@@ -41,18 +41,19 @@ class DebiasEncoder(nn.Module):
     Args:
         backbone: A :class:`~bgdebias.models.VideoBackbone` that returns the feature map of
             the stage the decomposition reads (it must keep ``T >= 2`` there).
-        embed_dim: Output dimension of both heads.
+        projection_dim: Output dimension of both heads (the backbone's own
+            ``embed_dim`` is their input width).
         hidden_dim: Hidden width of the two-layer heads.
         micro: Build the micro branch (decomposition + micro head).
 
     Shape:
-        clip ``(B, C, T, H, W)`` -> embeddings ``(B, embed_dim)``.
+        clip ``(B, C, T, H, W)`` -> embeddings ``(B, projection_dim)``.
 
     Example:
         >>> import torch
         >>> from bgdebias.models import Small3DCNN
         >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
-        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=True)
+        >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=True)
         >>> clips = torch.rand(2, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0))
         >>> out = encoder(clips)
         >>> out.embedding.shape, out.micro_embedding.shape
@@ -62,16 +63,25 @@ class DebiasEncoder(nn.Module):
     """
 
     def __init__(
-        self, backbone: VideoBackbone, *, embed_dim: int = 128, hidden_dim: int = 512, micro: bool
+        self,
+        backbone: VideoBackbone,
+        *,
+        projection_dim: int = 128,
+        hidden_dim: int = 512,
+        micro: bool,
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.head = ProjectionHead(backbone.embed_dim, hidden_dim, embed_dim)
+        self.head = ProjectionHead(
+            backbone.embed_dim, hidden_dim=hidden_dim, out_dim=projection_dim
+        )
         self.decomposition: MotionAwareDecomposition | None = None
         self.micro_head: ProjectionHead | None = None
         if micro:
             self.decomposition = MotionAwareDecomposition(check_finite=False)
-            self.micro_head = ProjectionHead(backbone.stage_channels, hidden_dim, embed_dim)
+            self.micro_head = ProjectionHead(
+                backbone.stage_channels, hidden_dim=hidden_dim, out_dim=projection_dim
+            )
 
     def forward(self, clip: Tensor) -> EncodedClips:
         """Encode a batch of clips. Shape: ``(B, C, T, H, W)``."""

@@ -61,7 +61,7 @@ class FAMEMoCo(DebiasedMoCo):
         >>> from bgdebias.models import Small3DCNN
         >>> _ = torch.manual_seed(0)
         >>> backbone = Small3DCNN(base_width=2)
-        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=False)
+        >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=False)
         >>> recipe = FAMEMoCo(encoder, mixer=fame_mixer(), temperature=0.1, queue_size=16)
         >>> views = torch.rand(2, 4, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0))
         >>> out = recipe(*views, generator=torch.Generator().manual_seed(0))

@@ -71,7 +71,7 @@ class _SignalState:
 _STATE = _SignalState()
 
 
-def _handle(signum: int, frame: FrameType | None) -> None:
+def _handle(signum: int, _frame: FrameType | None) -> None:
     _STATE.signum = signum
     for sig in STOP_SIGNALS:  # a second signal ends the process at once
         signal.signal(sig, signal.SIG_DFL)

@@ -8,12 +8,12 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset
 
+from bgdebias._inference import encoder_device
 from bgdebias._validation import check_choice, check_int, check_positive
 from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import PooledFeatures, extract_features, knn_classify
-from bgdebias.evaluation._inference import encoder_device
 from bgdebias.evaluation.knn import KNNWeighting
-from bgdebias.training.config import PretrainConfig, require
+from bgdebias.training.config import ResolvedPretrainConfig
 
 
 def knn_top1(
@@ -141,7 +141,7 @@ class KNNMonitor:
             raise ValueError(
                 f"`k` = {k} is larger than `train` ({len(train)} videos)"  # type: ignore[arg-type]
             )
-        self.weighting: KNNWeighting = check_choice(  # type: ignore[assignment]
+        self.weighting: KNNWeighting = check_choice(
             weighting, "weighting", ("exponential", "uniform")
         )
         self.temperature = check_positive(temperature, "temperature")
@@ -185,7 +185,7 @@ class KNNMonitor:
         return {self.name: accuracy}
 
 
-def knn_monitor_for(config: PretrainConfig) -> KNNMonitor:
+def knn_monitor_for(config: ResolvedPretrainConfig) -> KNNMonitor:
     """The monitor ``--knn-every`` asks for: ``knn_videos`` labelled videos per split.
 
     On synthetic data, the gallery and the queries are two disjoint sets of the
@@ -207,11 +207,11 @@ def knn_monitor_for(config: PretrainConfig) -> KNNMonitor:
         (50, 10, 32, 32)
     """
     check_int(config.knn_every, "knn_every", minimum=1)
-    frames, size = require(config.num_frames, "num_frames"), require(config.size, "size")
+    frames, size = config.num_frames, config.size
     options: dict[str, Any] = {
         "every": config.knn_every,
         "k": config.knn_k,
-        "batch_size": require(config.batch_size, "batch_size"),
+        "batch_size": config.batch_size,
     }
     if config.dataset == "synthetic":
         from bgdebias.evaluation import make_stress_splits
@@ -233,7 +233,7 @@ def knn_monitor_for(config: PretrainConfig) -> KNNMonitor:
     def evenly_spaced(split: str) -> Dataset[Any]:
         videos = build_video_dataset(
             config.dataset,
-            require(config.root, "root"),
+            config.dataset_root,
             split=split,  # type: ignore[arg-type]
             clip_sampler=UniformClipSampler(frames, stride=config.frame_stride, num_clips=1),
             annotations=config.annotations,

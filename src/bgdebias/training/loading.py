@@ -6,14 +6,14 @@ import os
 from typing import Any
 
 from bgdebias.training.checkpoint import CheckpointError, load_checkpoint, model_state
-from bgdebias.training.config import PretrainConfig
+from bgdebias.training.config import PretrainConfig, ResolvedPretrainConfig
 from bgdebias.training.encoder import DebiasEncoder
-from bgdebias.training.loop import build_recipe
+from bgdebias.training.recipe import build_recipe
 
 
 def load_pretrained_encoder(
     path: str | os.PathLike[str], *, key_encoder: bool = False
-) -> tuple[DebiasEncoder, PretrainConfig]:
+) -> tuple[DebiasEncoder, ResolvedPretrainConfig]:
     """The query (or momentum key) encoder of a checkpoint, and the run's configuration.
 
     Args:
@@ -24,7 +24,7 @@ def load_pretrained_encoder(
         The encoder in eval mode on the CPU, and the resolved configuration.
     """
     state = load_checkpoint(path)
-    config = checkpoint_config(state, path)
+    config = checkpoint_config(state, path).resolved()
     recipe = build_recipe(config)
     try:
         recipe.load_state_dict(model_state(state, path))

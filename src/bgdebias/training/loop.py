@@ -1,11 +1,10 @@
-"""The pretraining loop: data, optimiser, schedules, logging, checkpoints, resume, signals."""
+"""The pretraining loop: data, steps, logging, checkpoints, resume, signals."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,20 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
-from bgdebias.losses import DualBackgroundLoss
-from bgdebias.moco import cosine_momentum
-from bgdebias.models import replicate_temporal_padding, video_backbone
 from bgdebias.training.callbacks import CallbackList, PretrainCallback, PretrainRun
 from bgdebias.training.checkpoint import (
     CheckpointError,
     ReadableCheckpoint,
-    checkpoint_path,
     load_checkpoint,
-    model_state,
     newest_readable_checkpoint,
     remove_unfinished_writes,
-    save_checkpoint,
     set_aside_damaged,
 )
-from bgdebias.training.config import PretrainConfig, architecture_mismatch, require
+from bgdebias.training.config import PretrainConfig
 from bgdebias.training.data import build_pretrain_dataset, collate_videos
-from bgdebias.training.distributed import DistributedContext, init_distributed
+from bgdebias.training.device import pick_device
+from bgdebias.training.distributed import init_distributed
 from bgdebias.training.divergence import NonFiniteWatch, check_finite_weights
-from bgdebias.training.encoder import DebiasEncoder
-from bgdebias.training.fame import FAMEMoCo, fame_mixer
 from bgdebias.training.interruption import RunInterrupted, deferred_signals
 from bgdebias.training.knn_monitor import KNNMonitor, knn_monitor_for
 from bgdebias.training.loss_curve import LossCurvePlot
@@ -42,154 +34,13 @@ from bgdebias.training.metrics_log import MetricsLog
 from bgdebias.training.output_paths import check_writable_folder
 from bgdebias.training.pictures import PictureLogger, tensorboard_picture_sink
 from bgdebias.training.progress import format_significant, progress_bar
-from bgdebias.training.recipe import DebiasedMoCo, HardNegative, build_mixer
 from bgdebias.training.result import PretrainResult
 from bgdebias.training.run_folder import check_run_folder, clear_run
-from bgdebias.training.views import view_augmentation
+from bgdebias.training.sampler import StepBatchSampler
+from bgdebias.training.step import PretrainStep
 
 #: The columns of ``log.csv`` (a kNN monitor adds ``knn_top1``).
 LOG_COLUMNS = ("step", "loss", "static", "wide", "micro", "lr", "momentum", "clips_per_s")
-
-
-#: The recipe's hard negatives for each value of ``PretrainConfig.hard_negative``.
-HARD_NEGATIVE_SETS: dict[str, tuple[HardNegative, ...]] = {
-    "background": ("background",),
-    "frozen": ("frozen",),
-    "both": ("background", "frozen"),
-    "reversed": ("reversed",),
-    "all": ("background", "frozen", "reversed"),
-}
-
-
-def build_recipe(config: PretrainConfig) -> DebiasedMoCo:
-    """Assemble the model of a (resolved) configuration from the public blocks.
-
-    Args:
-        config: A resolved configuration (:meth:`PretrainConfig.resolved`).
-
-    Returns:
-        The recipe: query and key encoders, mixer (unless ``method="moco"``), loss, queues.
-
-    Example:
-        >>> from bgdebias.training import PretrainConfig, build_recipe
-        >>> recipe = build_recipe(PretrainConfig(method="moco").resolved())
-        >>> recipe.mixer is None, recipe.query_encoder.backbone.name
-        (True, 'small3d')
-        >>> build_recipe(PretrainConfig().resolved()).mixer is not None  # method "full"
-        True
-    """
-    use_mixer, hard_negative, micro, micro_on_mixed = config.parts
-    name = require(config.backbone, "backbone")
-    options: dict[str, Any] = {}
-    if name == "small3d":
-        options["temporal_padding"] = config.temporal_padding
-    backbone = video_backbone(name, stage=config.stage, **options)
-    if config.temporal_padding == "replicate":
-        replicate_temporal_padding(backbone)
-    encoder = DebiasEncoder(
-        backbone, embed_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=micro
-    )
-    queue_size = require(config.queue_size, "queue_size")
-    if config.method == "fame":
-        return FAMEMoCo(
-            encoder,
-            mixer=fame_mixer(beta=config.beta),
-            temperature=config.temperature,
-            queue_size=queue_size,
-        )
-    loss = DualBackgroundLoss(
-        temperature=config.temperature,
-        w_static=require(config.w_static, "w_static"),
-        w_wide=config.w_wide if use_mixer else 0.0,
-        w_micro=config.w_micro if micro else 0.0,
-        hard_negatives_in_static=config.static_hard_negatives,
-        # The loop checks the loss itself (training/divergence.py) without a host sync per
-        # step, and names the step and the last good checkpoint.
-        check_finite=False,
-    )
-    mixer = None
-    if use_mixer:
-        mixer = build_mixer(
-            mask_mode=config.mask_mode,
-            threshold=config.threshold,
-            beta=config.beta,
-            mix_prob=config.mix_prob,
-        )
-    kinds: tuple[HardNegative, ...] = ()
-    if hard_negative:
-        kinds = HARD_NEGATIVE_SETS[config.hard_negative]
-    return DebiasedMoCo(
-        encoder,
-        mixer=mixer,
-        hard_negatives=kinds,
-        micro_on_mixed=micro_on_mixed,
-        mix_view=config.mix_view,
-        loss=loss,
-        queue_size=queue_size,
-    )
-
-
-def build_optimizer(config: PretrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    """SGD (momentum 0.9) or AdamW over the trainable parameters."""
-    lr = require(config.lr, "lr")
-    weight_decay = require(config.weight_decay, "weight_decay")
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
-
-
-def cosine_schedule(
-    optimizer: torch.optim.Optimizer, *, steps: int, warmup_steps: int
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up, then cosine decay to zero at ``steps``."""
-
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(1, steps - warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-class StepBatchSampler:
-    """Batches of indices as a pure function of (seed, epoch, rank): resumable at any step.
-
-    Each epoch is a permutation drawn from ``seed + epoch``; ranks take disjoint
-    interleaved shards; incomplete batches are dropped.
-    """
-
-    def __init__(
-        self,
-        size: int,
-        batch_size: int,
-        *,
-        seed: int,
-        start_step: int,
-        steps: int,
-        context: DistributedContext,
-    ) -> None:
-        self.size, self.batch_size, self.seed = size, batch_size, seed
-        self.start_step, self.steps, self.context = start_step, steps, context
-        self.per_epoch = size // (batch_size * context.world_size)
-        if self.per_epoch == 0:
-            raise ValueError(
-                f"the dataset has {size} videos, fewer than one batch of {batch_size} "
-                f"per process ({context.world_size} processes)"
-            )
-
-    def __len__(self) -> int:
-        return self.steps - self.start_step
-
-    def __iter__(self) -> Iterator[list[int]]:
-        for step in range(self.start_step, self.steps):
-            epoch, position = divmod(step, self.per_epoch)
-            order = torch.randperm(
-                self.size, generator=torch.Generator().manual_seed(self.seed + epoch)
-            )
-            shard = order[self.context.rank :: self.context.world_size]
-            yield shard[position * self.batch_size : (position + 1) * self.batch_size].tolist()
 
 
 def pretrain(
@@ -260,9 +111,7 @@ def pretrain(
         >>> folder.cleanup()
     """
     config = config.resolved()
-    batch_size = require(config.batch_size, "batch_size")
-    base_momentum = require(config.momentum, "momentum")
-    device = _pick_device(config.device)
+    device = pick_device(config.device)
     context = init_distributed(device)
     if device.type == "cuda":
         device = torch.device("cuda", context.local_rank)
@@ -277,20 +126,17 @@ def pretrain(
     if not context.is_main:
         monitor = None
 
-    torch.manual_seed(config.seed)
-    recipe = build_recipe(config).to(device)
-    optimizer = build_optimizer(config, recipe.query_encoder)
-    scheduler = cosine_schedule(
-        optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps")
+    train = PretrainStep.build(
+        config,
+        device,
+        rank=context.rank,
+        shuffle_keys=context.is_distributed and config.batchnorm == "shuffle",
     )
-    generator = torch.Generator().manual_seed(config.seed * 1000 + context.rank + 1)
-    shuffle_generator = torch.Generator().manual_seed(config.seed + 7919)
-    start_step = 0
+    state, recipe = train.state, train.recipe
     resumed = _resume_point(resume, output_dir) if resume else None
     if resumed is not None:
-        start_step = _restore(
-            resumed, config, recipe, optimizer, scheduler, generator, shuffle_generator
-        )
+        state.restore(resumed, config)
+    start_step = state.step
     if context.is_distributed and config.batchnorm == "sync":
         if device.type != "cuda":
             raise ValueError("`batchnorm='sync'` needs CUDA devices; use 'shuffle' on CPUs")
@@ -304,7 +150,7 @@ def pretrain(
     videos = dataset if dataset is not None else build_pretrain_dataset(config)
     sampler = StepBatchSampler(
         len(videos),  # type: ignore[arg-type]
-        batch_size,
+        config.batch_size,
         seed=config.seed,
         start_step=start_step,
         steps=config.steps,
@@ -318,19 +164,8 @@ def pretrain(
         pin_memory=device.type == "cuda",
         persistent_workers=False,
     )
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if config.amp and device.type == "cuda"
-        else nullcontext()
-    )
-    augment = view_augmentation(config)
-    # FAME merges before the colour augmentation, whatever `mix_colours` says.
-    mix_raw = config.mix_colours == "raw" or config.method == "fame"
-    shuffle_keys = context.is_distributed and config.batchnorm == "shuffle"
-    step = start_step
     last_checkpoint = resumed.path if resumed is not None else None
     watch = NonFiniteWatch(device, distributed=context.is_distributed)
-    lr = require(config.lr, "lr")
     recipe.train()
     if context.is_distributed:  # every process has checked the folder before it changes
         torch.distributed.barrier()
@@ -359,26 +194,8 @@ def pretrain(
             )
             started = time.perf_counter()
             for batch in loader:
-                videos = batch.to(device, non_blocking=True)
-                if mix_raw:
-                    query_view, key_view = augment.geometric(videos, generator)
-                else:
-                    query_view, key_view = augment(videos, generator)
-                with autocast:
-                    out = recipe(
-                        query_view,
-                        key_view,
-                        generator=generator,
-                        shuffle_generator=shuffle_generator if shuffle_keys else None,
-                        photometric=augment.photometric if mix_raw else None,
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                out.total.backward()
-                optimizer.step()
-                scheduler.step()
-                momentum = cosine_momentum(step, config.steps, base=base_momentum)
-                recipe.update_key_encoder(momentum)
-                step += 1
+                out = train(batch)
+                step = state.step
                 watch.observe(out.total, step)
                 measure = monitor is not None and monitor.due(step, last_step=config.steps)
                 if step % config.log_every == 0 or step == config.steps or measure:
@@ -389,9 +206,9 @@ def pretrain(
                         "static": out.static.item(),
                         "wide": out.wide.item(),
                         "micro": out.micro.item(),
-                        "lr": scheduler.get_last_lr()[0],
-                        "momentum": momentum,
-                        "clips_per_s": batch_size
+                        "lr": float(state.scheduler.get_last_lr()[0]),
+                        "momentum": train.momentum,
+                        "clips_per_s": config.batch_size
                         * context.world_size
                         * (step - start_step)
                         / max(elapsed, 1e-9),
@@ -405,24 +222,18 @@ def pretrain(
                     bar.set_postfix(
                         loss=f"{row['loss']:.3f}", clips_s=format_significant(row["clips_per_s"])
                     )
-                    watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
+                    watch.check(checkpoint=last_checkpoint, lr=config.lr)
                 hooks.on_step(step)
                 bar.update(1)
                 stopping = stop.requested or (stop_at_step is not None and step >= stop_at_step)
                 if step % config.checkpoint_every == 0 or step == config.steps or stopping:
                     # A diverged run keeps its last good checkpoint: nothing later is written.
-                    watch.check(step=step, checkpoint=last_checkpoint, lr=lr)
-                    check_finite_weights(recipe, step=step, checkpoint=last_checkpoint, lr=lr)
-                    last_checkpoint = _save(
-                        output_dir,
-                        config,
-                        step,
-                        recipe,
-                        optimizer,
-                        scheduler,
-                        generator,
-                        shuffle_generator,
-                        context,
+                    watch.check(checkpoint=last_checkpoint, lr=config.lr)
+                    check_finite_weights(
+                        recipe, step=step, checkpoint=last_checkpoint, lr=config.lr
+                    )
+                    last_checkpoint = state.save(
+                        output_dir, config, keep=config.keep_checkpoints, context=context
                     )
                     hooks.on_checkpoint(step, last_checkpoint)
                 if stopping:
@@ -435,60 +246,14 @@ def pretrain(
         if stop.signum is not None:
             raise RunInterrupted(
                 stop.signum,
-                saved=f"stopped at step {step} of {config.steps}; checkpoint: {last_checkpoint} "
-                "(continue with --resume)",
+                saved=f"stopped at step {state.step} of {config.steps}; checkpoint: "
+                f"{last_checkpoint} (continue with --resume)",
             )
-    result = PretrainResult(output_dir, last_checkpoint, step, interrupted=step < config.steps)
+    result = PretrainResult(
+        output_dir, last_checkpoint, state.step, interrupted=state.step < config.steps
+    )
     hooks.on_train_end(result)
     return result
-
-
-def _pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _save(
-    output_dir: Path,
-    config: PretrainConfig,
-    step: int,
-    recipe: DebiasedMoCo,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LambdaLR,
-    generator: torch.Generator,
-    shuffle_generator: torch.Generator,
-    context: DistributedContext,
-) -> Path:
-    if not context.is_main:
-        if context.is_distributed:
-            torch.distributed.barrier()
-        return checkpoint_path(output_dir, step)
-    state = {
-        "step": step,
-        "config": config.to_dict(),
-        "model": recipe.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "generator": generator.get_state(),
-        "shuffle_generator": shuffle_generator.get_state(),
-        "torch_rng": torch.get_rng_state(),
-    }
-    path = save_checkpoint(state, output_dir, step, keep=config.keep_checkpoints)
-    if context.is_distributed:
-        torch.distributed.barrier()
-    return path
-
-
-#: What a checkpoint needs besides the weights to continue a run exactly.
-_RESUME_ENTRIES = (
-    "config",
-    "optimizer",
-    "scheduler",
-    "generator",
-    "shuffle_generator",
-    "torch_rng",
-)
 
 
 def _resume_point(resume: bool | str, output_dir: Path) -> ReadableCheckpoint:
@@ -501,33 +266,6 @@ def _resume_point(resume: bool | str, output_dir: Path) -> ReadableCheckpoint:
         return found
     path = Path(str(resume))
     return ReadableCheckpoint(path, load_checkpoint(path), skipped=())
-
-
-def _restore(
-    resumed: ReadableCheckpoint,
-    config: PretrainConfig,
-    recipe: DebiasedMoCo,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LambdaLR,
-    generator: torch.Generator,
-    shuffle_generator: torch.Generator,
-) -> int:
-    path, state = resumed.path, resumed.state
-    missing = [key for key in _RESUME_ENTRIES if key not in state]
-    if missing:
-        raise CheckpointError(f"checkpoint {path} cannot resume a run: it has no {missing} entries")
-    mismatches = architecture_mismatch(state["config"], config)
-    if mismatches:
-        raise CheckpointError(
-            f"checkpoint {path} was made with another configuration: " + "; ".join(mismatches)
-        )
-    recipe.load_state_dict(model_state(state, path))
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    generator.set_state(state["generator"])
-    shuffle_generator.set_state(state["shuffle_generator"])
-    torch.set_rng_state(state["torch_rng"])
-    return int(state["step"])
 
 
 def _require_tensorboard(every: int) -> None:

@@ -134,9 +134,11 @@ class LossCurvePlot(PretrainCallback):
         self._folder = run.output_dir
 
     def on_checkpoint(self, step: int, path: Path) -> None:
+        del step, path
         self._plot()
 
     def on_train_end(self, result: PretrainResult) -> None:
+        del result
         self._plot()
 
     def _plot(self) -> None:

@@ -12,12 +12,11 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from bgdebias._inference import frozen_encoder
 from bgdebias._validation import check_int, check_tensor
 from bgdebias.blocks import MotionAwareDecomposition, SemiNegativePairMixer
 from bgdebias.data.transforms import KINETICS_MEAN, KINETICS_STD, NormalizeClip
-from bgdebias.evaluation._inference import frozen_encoder
 from bgdebias.training.callbacks import PretrainCallback, PretrainRun
-from bgdebias.training.config import require
 from bgdebias.training.data import collate_videos
 from bgdebias.training.encoder import DebiasEncoder
 from bgdebias.viz import decoupler_panel, mixer_panel, saliency_panel
@@ -147,8 +146,8 @@ class PictureLogger(PretrainCallback):
 
     def on_train_start(self, run: PretrainRun) -> None:
         self._model = run.model
-        frames = require(run.config.num_frames, "num_frames")
-        size = require(run.config.size, "size")
+        frames = run.config.num_frames
+        size = run.config.size
         # A real dataset draws its clip windows from the global generator: keep it as it was.
         with torch.random.fork_rng(devices=[]):
             self._clips = first_clips(run.dataset, self.num_clips, frames=frames, size=size)

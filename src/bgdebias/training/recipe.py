@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
+from bgdebias._choices import MaskMode, ThresholdMode
+from bgdebias._random import draw_device
 from bgdebias._validation import check_choice
 from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
 from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
 from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum
+from bgdebias.models import replicate_temporal_padding, video_backbone
+from bgdebias.training.config import ResolvedPretrainConfig
 from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
 from bgdebias.training.encoder import DebiasEncoder
 
@@ -19,6 +23,15 @@ HardNegative = Literal["background", "frozen", "reversed"]
 HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen", "reversed")
 MixView = Literal["query", "key"]
 Photometric = Callable[[Tensor, "torch.Generator | None"], Tensor]
+
+#: The recipe's hard negatives for each value of ``PretrainConfig.hard_negative``.
+HARD_NEGATIVE_SETS: dict[str, tuple[HardNegative, ...]] = {
+    "background": ("background",),
+    "frozen": ("frozen",),
+    "both": ("background", "frozen"),
+    "reversed": ("reversed",),
+    "all": ("background", "frozen", "reversed"),
+}
 
 
 class DebiasedMoCo(nn.Module):
@@ -72,7 +85,7 @@ class DebiasedMoCo(nn.Module):
         >>> from bgdebias.training import DebiasEncoder
         >>> _ = torch.manual_seed(0)  # the initial weights
         >>> backbone = Small3DCNN(base_width=2)
-        >>> encoder = DebiasEncoder(backbone, embed_dim=8, hidden_dim=16, micro=True)
+        >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=True)
         >>> recipe = DebiasedMoCo(
         ...     encoder, mixer=SemiNegativePairMixer(), hard_negatives=("background",),
         ...     loss=DualBackgroundLoss(), queue_size=16,
@@ -117,7 +130,7 @@ class DebiasedMoCo(nn.Module):
             tuple(dict.fromkeys(hard_negatives)) if mixer is not None else ()
         )
         self.micro_on_mixed = bool(micro_on_mixed) and mixer is not None
-        self.mix_view: MixView = check_choice(mix_view, "mix_view", ("query", "key"))  # type: ignore[assignment]
+        self.mix_view: MixView = check_choice(mix_view, "mix_view", ("query", "key"))
         self.loss = loss
         embed_dim = encoder.head.out_dim
         self.queue = MemoryQueue(embed_dim, queue_size)
@@ -249,21 +262,103 @@ def freeze_random_frame(clip: Tensor, *, generator: torch.Generator | None = Non
         (torch.Size([2, 1, 3, 1, 1]), True)
     """
     batch, channels, frames, height, width = clip.shape
-    draw_device = generator.device if generator is not None else torch.device("cpu")
-    index = torch.randint(frames, (batch,), generator=generator, device=draw_device)
+    index = torch.randint(frames, (batch,), generator=generator, device=draw_device(generator))
     index = index.to(clip.device).view(batch, 1, 1, 1, 1)
     frame = clip.gather(2, index.expand(batch, channels, 1, height, width))
     return frame.expand_as(clip).contiguous()
 
 
 def build_mixer(
-    *, mask_mode: str, threshold: str, beta: float, mix_prob: float
+    *, mask_mode: MaskMode, threshold: ThresholdMode, beta: float, mix_prob: float
 ) -> SemiNegativePairMixer:
-    """The mixer used by the recipe: per-frame masks by default (see METHOD pitfalls)."""
+    """The recipe's mixer: a decoupler inside a :class:`SemiNegativePairMixer`.
+
+    Args:
+        mask_mode: ``"frame"`` (the recipe's default: one mask per frame) or ``"clip"``.
+        threshold: How the decoupler thresholds its motion energy.
+        beta: The decoupler's foreground fraction (``threshold="fraction"``).
+        mix_prob: Probability that a clip with motion is mixed.
+
+    Returns:
+        The mixer (its decoupler skips the finite check: the loop checks the loss).
+
+    Example:
+        >>> from bgdebias.training import build_mixer
+        >>> mixer = build_mixer(mask_mode="frame", threshold="noise", beta=0.5, mix_prob=1.0)
+        >>> mixer.decoupler.mask_mode, mixer.mix_prob
+        ('frame', 1.0)
+    """
     decoupler = StaticDynamicDecoupler(
-        beta=beta,
-        threshold=threshold,  # type: ignore[arg-type]
-        mask_mode=mask_mode,  # type: ignore[arg-type]
-        check_finite=False,
+        beta=beta, threshold=threshold, mask_mode=mask_mode, check_finite=False
     )
     return SemiNegativePairMixer(decoupler, mix_prob=mix_prob)
+
+
+def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
+    """Assemble the model of a resolved configuration from the public blocks.
+
+    Args:
+        config: A resolved configuration (:meth:`PretrainConfig.resolved`).
+
+    Returns:
+        The recipe: query and key encoders, mixer (unless ``method="moco"``), loss, queues;
+        a :class:`~bgdebias.training.FAMEMoCo` for ``method="fame"``.
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig, build_recipe
+        >>> recipe = build_recipe(PretrainConfig(method="moco").resolved())
+        >>> recipe.mixer is None, recipe.query_encoder.backbone.name
+        (True, 'small3d')
+        >>> build_recipe(PretrainConfig().resolved()).mixer is not None  # method "full"
+        True
+    """
+    # fame.py subclasses DebiasedMoCo, so it can only be imported once this module is.
+    from bgdebias.training.fame import FAMEMoCo, fame_mixer
+
+    parts = config.parts
+    options: dict[str, Any] = {}
+    if config.backbone == "small3d":
+        options["temporal_padding"] = config.temporal_padding
+    backbone = video_backbone(config.backbone, stage=config.stage, **options)
+    if config.temporal_padding == "replicate":
+        replicate_temporal_padding(backbone)
+    encoder = DebiasEncoder(
+        backbone, projection_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=parts.micro
+    )
+    if config.method == "fame":
+        return FAMEMoCo(
+            encoder,
+            mixer=fame_mixer(beta=config.beta),
+            temperature=config.temperature,
+            queue_size=config.queue_size,
+        )
+    loss = DualBackgroundLoss(
+        temperature=config.temperature,
+        w_static=config.w_static,
+        w_wide=config.w_wide if parts.mixer else 0.0,
+        w_micro=config.w_micro if parts.micro else 0.0,
+        hard_negatives_in_static=config.static_hard_negatives,
+        # The loop checks the loss itself (training/divergence.py) without a host sync per
+        # step, and names the step and the last good checkpoint.
+        check_finite=False,
+    )
+    mixer = None
+    if parts.mixer:
+        mixer = build_mixer(
+            mask_mode=config.mask_mode,
+            threshold=config.threshold,
+            beta=config.beta,
+            mix_prob=config.mix_prob,
+        )
+    kinds: tuple[HardNegative, ...] = ()
+    if parts.hard_negative:
+        kinds = HARD_NEGATIVE_SETS[config.hard_negative]
+    return DebiasedMoCo(
+        encoder,
+        mixer=mixer,
+        hard_negatives=kinds,
+        micro_on_mixed=parts.micro_on_mixed,
+        mix_view=config.mix_view,
+        loss=loss,
+        queue_size=config.queue_size,
+    )

@@ -1,6 +1,6 @@
 """Map-style datasets of public video benchmarks in their official layouts.
 
-Every dataset returns :class:`VideoSample` items (clip, label, index, path), decodes only
+Every dataset returns :class:`VideoSample` items (clip, label, video_index, path), decodes only
 the frames its ``clip_sampler`` asks for, and indexes its split from the annotation files
 without opening a video.
 """

@@ -5,7 +5,7 @@ is opened while indexing), asks ``clip_sampler(num_frames, generator)`` for the 
 of its clips, decodes exactly those frames, converts each clip to float ``(C, T, H, W)`` in
 [0, 1] (or keeps ``uint8``) and applies ``transform`` to each clip.
 
-Unreadable videos (:class:`~bgdebias.data.decode_errors.VideoDecodeError`) follow
+Unreadable videos (:class:`~bgdebias.data.VideoDecodeError`) follow
 ``on_error``: ``"raise"`` re-raises; ``"skip"`` logs a warning, records the path in
 :attr:`VideoClipDataset.skipped` and returns the next readable video instead (index + 1,
 wrapping), so the substitute is deterministic. Each ``DataLoader`` worker holds its own copy
@@ -16,7 +16,6 @@ stays empty and the workers' log warnings are the record.
 from __future__ import annotations
 
 import abc
-import hashlib
 import logging
 import operator
 import os
@@ -28,6 +27,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from bgdebias._random import stable_seed
 from bgdebias._validation import check_choice, check_int
 from bgdebias.data.datasets._index import (
     ListedVideo,
@@ -41,10 +41,10 @@ from bgdebias.data.datasets._index import (
     load_cached_index,
     save_cached_index,
 )
-from bgdebias.data.decode_errors import VideoDecodeError
 from bgdebias.data.decoding import BackendChoice, ShortVideoMode, VideoReader
+from bgdebias.data.decoding.errors import VideoDecodeError
 from bgdebias.data.sampling import ClipSampler
-from bgdebias.data.transforms import to_float_clip
+from bgdebias.data.transforms.colour import to_float_clip
 
 logger = logging.getLogger("bgdebias.data.datasets")
 
@@ -111,11 +111,6 @@ class VideoSample(NamedTuple):
     path: str
 
 
-def _video_seed(seed: int, epoch: int, index: int) -> int:
-    digest = hashlib.blake2b(f"{seed}/{epoch}/{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
-
-
 def _check_indices(indices: Any, num_frames: int) -> Tensor:
     """The sampler's output as ``(num_clips, clip_len)`` int64, or a clear error."""
     if not isinstance(indices, Tensor):
@@ -144,7 +139,7 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
             clip_len)``, e.g. :class:`~bgdebias.data.sampling.RandomClipSampler`.
         transform: Callable applied to each clip (float ``(C, T, H, W)`` in [0, 1], or uint8
             with ``clip_dtype="uint8"``), e.g.
-            :func:`~bgdebias.data.transform_presets.moco_clip_augmentation`.
+            :func:`~bgdebias.data.moco_clip_augmentation`.
         backend: Decoder, ``"torchcodec"``, ``"pyav"`` or ``"auto"``.
         short_video: Frame indices past the end of a video: ``"loop"`` (wrap, default),
             ``"repeat_last"`` or ``"error"``; see :mod:`bgdebias.data.decoding`.
@@ -393,7 +388,7 @@ class VideoClipDataset(Dataset[VideoSample], abc.ABC):
     def _generator(self, index: int) -> torch.Generator | None:
         if self.seed is None:
             return None
-        return torch.Generator().manual_seed(_video_seed(self.seed, self.epoch, index))
+        return torch.Generator().manual_seed(stable_seed(self.seed, self.epoch, index))
 
     def _load(self, index: int) -> VideoSample:
         path = self.video_path(index)

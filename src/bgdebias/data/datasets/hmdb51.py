@@ -5,20 +5,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
-from typing_extensions import Unpack
-
-from bgdebias._validation import check_choice
 from bgdebias.data.datasets._index import AnnotationError, ListedVideo, read_text_lines
-from bgdebias.data.datasets.base import VideoClipDataset, VideoDatasetOptions
-from bgdebias.data.datasets.ucf101 import TrainTestSplit, check_fold
-from bgdebias.data.sampling import ClipSampler
+from bgdebias.data.datasets._three_folds import ThreeFoldDataset
 
 _SPLIT_IDS = {"train": "1", "test": "2"}
 
 
-class HMDB51(VideoClipDataset):
+class HMDB51(ThreeFoldDataset):
     """HMDB51: 6,766 videos of 51 actions, with the official 70/30 split files.
 
     Layout::
@@ -67,22 +61,6 @@ class HMDB51(VideoClipDataset):
 
     dataset_name = "HMDB51"
 
-    def __init__(
-        self,
-        root: str | os.PathLike[str],
-        annotation_path: str | os.PathLike[str],
-        *,
-        split: TrainTestSplit = "train",
-        fold: int = 1,
-        clip_sampler: ClipSampler,
-        **options: Unpack[VideoDatasetOptions],
-    ) -> None:
-        self.split: TrainTestSplit = split
-        check_choice(split, "split", ("train", "test"))
-        self.fold = check_fold(fold)
-        self.annotation_path = Path(annotation_path)
-        super().__init__(root, clip_sampler=clip_sampler, **options)
-
     def _split_files(self) -> dict[str, Path]:
         pattern = re.compile(rf"^(.+)_test_split{self.fold}\.txt$")
         files: dict[str, Path] = {}
@@ -100,9 +78,6 @@ class HMDB51(VideoClipDataset):
 
     def _index_sources(self) -> list[Path]:
         return list(self._split_files().values())
-
-    def _cache_key(self) -> dict[str, Any]:
-        return {**super()._cache_key(), "split": self.split, "fold": self.fold}
 
     def _list_videos(self) -> tuple[tuple[str, ...], list[ListedVideo]]:
         files = self._split_files()

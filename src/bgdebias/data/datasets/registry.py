@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from bgdebias._choices import VIDEO_DATASETS as VIDEO_DATASETS  # re-exported
 from bgdebias._validation import check_choice
 from bgdebias.data.datasets.base import VideoClipDataset
 from bgdebias.data.datasets.diving48 import Diving48
@@ -15,8 +16,6 @@ from bgdebias.data.datasets.kinetics import Kinetics
 from bgdebias.data.datasets.something_something import SomethingSomethingV2
 from bgdebias.data.datasets.ucf101 import UCF101
 from bgdebias.data.sampling import ClipSampler
-
-VIDEO_DATASETS = ("ucf101", "hmdb51", "kinetics", "ssv2", "diving48", "folder")
 
 #: What "test" means for each dataset (its evaluation split).
 _TEST_SPLIT = {"kinetics": "val", "ssv2": "validation"}

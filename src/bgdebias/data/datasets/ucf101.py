@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any, Literal
 
-from typing_extensions import Unpack
-
-from bgdebias._validation import check_choice
 from bgdebias.data.datasets._index import (
     AnnotationError,
     ListedVideo,
     read_text_lines,
     require_file,
 )
-from bgdebias.data.datasets.base import VideoClipDataset, VideoDatasetOptions
-from bgdebias.data.sampling import ClipSampler
-
-TrainTestSplit = Literal["train", "test"]
-
-_FOLDS = (1, 2, 3)
+from bgdebias.data.datasets._three_folds import ThreeFoldDataset
 
 
-def check_fold(fold: Any) -> int:
-    """Check a split number of the official three-fold protocols (1, 2 or 3)."""
-    if isinstance(fold, bool) or fold not in _FOLDS:
-        raise ValueError(f"`fold` must be 1, 2 or 3 (the official splits), got {fold!r}")
-    return int(fold)
-
-
-class UCF101(VideoClipDataset):
+class UCF101(ThreeFoldDataset):
     """UCF101: 13,320 videos of 101 actions, with the official split lists.
 
     Layout::
@@ -85,22 +68,6 @@ class UCF101(VideoClipDataset):
 
     dataset_name = "UCF101"
 
-    def __init__(
-        self,
-        root: str | os.PathLike[str],
-        annotation_path: str | os.PathLike[str],
-        *,
-        split: TrainTestSplit = "train",
-        fold: int = 1,
-        clip_sampler: ClipSampler,
-        **options: Unpack[VideoDatasetOptions],
-    ) -> None:
-        self.split: TrainTestSplit = split
-        check_choice(split, "split", ("train", "test"))
-        self.fold = check_fold(fold)
-        self.annotation_path = Path(annotation_path)
-        super().__init__(root, clip_sampler=clip_sampler, **options)
-
     @property
     def _class_file(self) -> Path:
         return self.annotation_path / "classInd.txt"
@@ -114,9 +81,6 @@ class UCF101(VideoClipDataset):
             require_file(self._class_file, "UCF101 class list classInd.txt"),
             require_file(self._split_file, f"UCF101 {self.split} list of fold {self.fold}"),
         ]
-
-    def _cache_key(self) -> dict[str, Any]:
-        return {**super()._cache_key(), "split": self.split, "fold": self.fold}
 
     def _read_classes(self) -> tuple[str, ...]:
         numbered: dict[int, str] = {}

@@ -28,7 +28,6 @@ function of ``(seed, "train" or "test", index)`` only. Labels are balanced
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
+from bgdebias._random import stable_seed
 from bgdebias._validation import check_choice, check_int, check_unit
 from bgdebias.data.sampling import ClipSampler
 from bgdebias.data.synthetic.backgrounds import BACKGROUND_FAMILIES, render_background
@@ -48,9 +48,15 @@ from bgdebias.data.synthetic.sprite import actor_colour, actor_texture, render_s
 SyntheticSplit = Literal["train", "aligned", "conflicting", "independent", "static"]
 BackgroundKind = Literal["procedural", "photo"]
 ActorKind = Literal["disc", "textured", "colour"]
-ACTOR_KINDS: tuple[str, ...] = ("disc", "textured", "colour")
+ACTOR_KINDS: tuple[ActorKind, ...] = ("disc", "textured", "colour")
 
-SYNTHETIC_SPLITS: tuple[str, ...] = ("train", "aligned", "conflicting", "independent", "static")
+SYNTHETIC_SPLITS: tuple[SyntheticSplit, ...] = (
+    "train",
+    "aligned",
+    "conflicting",
+    "independent",
+    "static",
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class MovingSpriteVideo:
         background_family: Texture family, an index into ``BACKGROUND_FAMILIES``.
         trajectory: Sprite centre ``(T, 2)`` as ``(x, y)`` pixels and radius ``(T,)`` per
             frame (for ``static``, the frozen frame's values repeated).
-        index: Position of the video in its split.
+        video_index: Position of the video in its split (as in :class:`MovingSpriteSample`).
 
     Example:
         >>> video = MovingSpriteDataset(split="aligned", length=4, size=32).render(1)
@@ -85,7 +91,7 @@ class MovingSpriteVideo:
     label: int
     background_family: int
     trajectory: Trajectory
-    index: int
+    video_index: int
 
 
 class MovingSpriteSample(NamedTuple):
@@ -95,10 +101,11 @@ class MovingSpriteSample(NamedTuple):
         clip: The clip, RGB in [0, 1]: ``(3, T, H, W)`` float32 without a sampler; with a
             ``clip_sampler`` of ``N`` clips, ``(3, clip_len, H, W)`` for ``N == 1`` and
             ``(N, 3, clip_len, H, W)`` otherwise; then whatever ``transform`` returns.
-        label: Motion class. Shape: ``()``, int64 (``(B,)`` once batched).
-        background_family: Texture family. Shape: ``()``, int64.
-        video_index: Position of the video in its split. Shape: ``()``, int64. (Not
-            ``index``, which tuples already define as a method.)
+        label: Motion class (an int, as :class:`~bgdebias.data.VideoSample`'s; a ``(B,)``
+            int64 tensor once batched).
+        background_family: Texture family (an int; ``(B,)`` int64 once batched).
+        video_index: Position of the video in its split (an int; ``(B,)`` int64 once
+            batched). (Not ``index``, which tuples already define as a method.)
 
     Example:
         >>> data = MovingSpriteDataset(split="train", length=8, num_classes=4, size=32)
@@ -111,9 +118,9 @@ class MovingSpriteSample(NamedTuple):
     """
 
     clip: Any
-    label: Tensor
-    background_family: Tensor
-    video_index: Tensor
+    label: int
+    background_family: int
+    video_index: int
 
 
 def video_seed(seed: int, stream: str, index: int) -> int:
@@ -134,8 +141,7 @@ def video_seed(seed: int, stream: str, index: int) -> int:
         >>> video_seed(0, "train", 3) != seed  # train and test draw different videos
         True
     """
-    digest = hashlib.blake2b(f"{seed}/{stream}/{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return stable_seed(seed, stream, index)
 
 
 class MovingSpriteDataset(Dataset[MovingSpriteSample]):
@@ -164,7 +170,7 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         clip_sampler: Optional :class:`~bgdebias.data.sampling.ClipSampler` applied to each
             video; it draws from the global generator, so clips vary between epochs.
         transform: Optional callable applied to the clip tensor (e.g.
-            :func:`~bgdebias.data.transform_presets.moco_clip_augmentation`).
+            :func:`~bgdebias.data.moco_clip_augmentation`).
 
     Shape:
         ``dataset[i].clip`` is ``(3, num_frames, size, size)`` without a sampler.
@@ -192,10 +198,10 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         transform: Callable[[Tensor], Any] | None = None,
     ) -> None:
         check_choice(split, "split", SYNTHETIC_SPLITS)
-        self.backgrounds: BackgroundKind = check_choice(  # type: ignore[assignment]
+        self.backgrounds: BackgroundKind = check_choice(
             backgrounds, "backgrounds", ("procedural", "photo")
         )
-        self.actor: ActorKind = check_choice(actor, "actor", ACTOR_KINDS)  # type: ignore[assignment]
+        self.actor: ActorKind = check_choice(actor, "actor", ACTOR_KINDS)
         self.split: SyntheticSplit = split
         self.length = check_int(length, "length", minimum=1)
         self.num_classes = check_int(num_classes, "num_classes", minimum=2)
@@ -290,7 +296,7 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
             label=label,
             background_family=family,
             trajectory=trajectory,
-            index=index,
+            video_index=index,
         )
 
     def __getitem__(self, index: int) -> MovingSpriteSample:
@@ -305,9 +311,9 @@ class MovingSpriteDataset(Dataset[MovingSpriteSample]):
         output: Any = self.transform(clip) if self.transform is not None else clip
         return MovingSpriteSample(
             clip=output,
-            label=torch.tensor(video.label),
-            background_family=torch.tensor(video.background_family),
-            video_index=torch.tensor(video.index),
+            label=video.label,
+            background_family=video.background_family,
+            video_index=video.video_index,
         )
 
     def batch(self, indices: Sequence[int] | Tensor) -> MovingSpriteSample:

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 
 from bgdebias._validation import check_choice, check_int
+from bgdebias.data.decoding.writer import SUPPORTED_CODECS, write_video
 from bgdebias.data.synthetic.dataset import MovingSpriteDataset
-from bgdebias.data.video_writer import SUPPORTED_CODECS, write_video
 
 _TRAIN_GROUPS = range(8, 26)  # g08 .. g25
 _TEST_GROUPS = range(1, 8)  # g01 .. g07
@@ -80,7 +80,7 @@ def export_ucf101_layout(
         train: The training split, usually ``split="train"``.
         test: The test split, e.g. ``split="conflicting"``.
         fps: Frame rate written into the files.
-        codec: One of :data:`~bgdebias.data.video_writer.SUPPORTED_CODECS`; ``"mpeg4"`` in
+        codec: One of :data:`~bgdebias.data.decoding.SUPPORTED_CODECS`; ``"mpeg4"`` in
             ``.avi`` like the real UCF101 (XviD). Keep it: torchcodec 0.17 fails to decode
             ``"libx264"`` frames from ``.avi`` files (PyAV reads them).
 

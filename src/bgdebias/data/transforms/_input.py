@@ -13,13 +13,15 @@ message naming the likely swap instead of being transformed with its frames read
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 from torchvision import tv_tensors
 
-from bgdebias._validation import check_int, check_tensor
+from bgdebias._validation import check_int, check_number, check_tensor
 
 
 @dataclass(frozen=True)
@@ -150,3 +152,56 @@ def check_generator(generator: object) -> torch.Generator | None:
         "clip transforms take one clip per call: inside torchvision's v2.Compose, pass the "
         "video alone, not a (video, label) sample"
     )
+
+
+def pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
+    """An output size ``(height, width)`` from an int or a pair of ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = check_int(value, name, minimum=1)
+        return size, size
+    if isinstance(value, Sequence) and len(value) == 2:
+        return check_int(value[0], name, minimum=1), check_int(value[1], name, minimum=1)
+    raise TypeError(f"`{name}` must be an int or a pair (height, width) of ints, got {value!r}")
+
+
+def check_interval(
+    value: Sequence[float], name: str, *, minimum: float, maximum: float = math.inf
+) -> tuple[float, float]:
+    """A pair ``(low, high)`` with ``minimum <= low <= high <= maximum``."""
+    if not isinstance(value, Sequence) or len(value) != 2:
+        raise TypeError(f"`{name}` must be a pair (low, high), got {value!r}")
+    low, high = check_number(value[0], name), check_number(value[1], name)
+    if not minimum <= low <= high <= maximum:
+        raise ValueError(
+            f"`{name}` must satisfy {minimum} <= low <= high <= {maximum}, got {tuple(value)!r}"
+        )
+    return low, high
+
+
+def as_clip_batch(clip: object, name: str = "clip") -> tuple[Tensor, bool]:
+    """View a clip ``(C, T, H, W)`` or a batch ``(B, C, T, H, W)`` as a batch.
+
+    A ``tv_tensors.Video`` ``(T, C, H, W)`` or ``(B, T, C, H, W)`` is read in its own layout
+    and viewed as the plain ``(B, C, T, H, W)`` batch. The channel count is not checked.
+
+    Args:
+        clip: The tensor to check.
+        name: Argument name used in error messages.
+
+    Returns:
+        ``(batch, single)``: the 5D view and whether the input was one 4D clip (undo with
+        ``batch[0]`` for a plain tensor). Shape: ``(B, C, T, H, W)``.
+
+    Raises:
+        TypeError: If ``clip`` is not a tensor.
+        ValueError: If it is neither 4D nor 5D, or has an empty dimension.
+
+    Example:
+        >>> import torch
+        >>> from bgdebias.data.functional import as_clip_batch
+        >>> batch, single = as_clip_batch(torch.zeros(3, 4, 8, 8))
+        >>> batch.shape, single
+        (torch.Size([1, 3, 4, 8, 8]), True)
+    """
+    clips = read_clip_batch(clip, name)
+    return clips.batch, clips.single

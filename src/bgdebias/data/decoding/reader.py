@@ -18,7 +18,7 @@ than ``max(2, header // 10)`` frames). A truncated file thus gives its frames up
 requesting a frame whose data the cut broke raises.
 
 Every failure to read a file (missing, a directory, empty, not a video, corrupt) raises
-:class:`~bgdebias.data.decode_errors.VideoDecodeError` naming the file and the cause.
+:class:`~bgdebias.data.VideoDecodeError` naming the file and the cause.
 Files are checked with ``os.stat`` before FFmpeg sees them, and nothing is retried beyond
 the one PyAV attempt of ``"auto"``, so a bad file fails fast instead of hanging.
 
@@ -43,15 +43,15 @@ import torch
 from torch import Tensor
 
 from bgdebias._validation import check_choice, check_int
-from bgdebias.data import _decode_notices as notices
-from bgdebias.data._pyav_backend import PyAVVideo
-from bgdebias.data._torchcodec_backend import (
+from bgdebias.data.decoding import _notices as notices
+from bgdebias.data.decoding._pyav import PyAVVideo
+from bgdebias.data.decoding._torchcodec import (
     TorchcodecVideo,
     torchcodec_installed,
     torchcodec_load_error,
 )
-from bgdebias.data.decode_errors import VideoDecodeError
-from bgdebias.data.video_metadata import DecoderBackend, VideoMetadata
+from bgdebias.data.decoding.errors import VideoDecodeError
+from bgdebias.data.decoding.metadata import DecoderBackend, VideoMetadata
 
 BackendChoice = Literal["torchcodec", "pyav", "auto"]
 ShortVideoMode = Literal["loop", "repeat_last", "error"]
@@ -396,7 +396,7 @@ def read_video_metadata(
         backend: ``"torchcodec"``, ``"pyav"`` or ``"auto"``.
 
     Returns:
-        The stream's :class:`~bgdebias.data.video_metadata.VideoMetadata`.
+        The stream's :class:`~bgdebias.data.VideoMetadata`.
 
     Raises:
         VideoDecodeError: If the file cannot be opened as a video.

@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import Tensor
 
-from bgdebias.data.video_metadata import VideoMetadata
+from bgdebias.data.decoding.metadata import VideoMetadata
 
 
 @functools.cache

@@ -10,10 +10,12 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from bgdebias.models import VideoBackbone, video_backbone
-from bgdebias.training.config import PretrainConfig, require
+from bgdebias.training.config import PretrainConfig
 from bgdebias.training.data import collate_labelled_videos
 from bgdebias.training.distributed import DistributedContext
-from bgdebias.training.loop import StepBatchSampler, build_optimizer, cosine_schedule
+from bgdebias.training.sampler import StepBatchSampler
+from bgdebias.training.state import TrainingState
+from bgdebias.training.step import train_step
 from bgdebias.training.views import view_augmentation
 
 
@@ -38,7 +40,7 @@ def train_supervised(
 
     Example:
         >>> from bgdebias.data.synthetic import MovingSpriteDataset
-        >>> from bgdebias.training import PretrainConfig
+        >>> from bgdebias.training import PretrainConfig, train_supervised
         >>> data = MovingSpriteDataset(split="independent", length=8, num_frames=12, size=32)
         >>> config = PretrainConfig(steps=2, size=32, batch_size=4, device="cpu")
         >>> backbone = train_supervised(data, config, num_classes=8)
@@ -47,19 +49,15 @@ def train_supervised(
     """
     config = config.resolved()
     torch.manual_seed(config.seed)
-    backbone = video_backbone(config.backbone or "small3d")
+    backbone = video_backbone(config.backbone)
     model = nn.ModuleDict(
         {"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)}
     )
-    optimizer = build_optimizer(config, model)
-    scheduler = cosine_schedule(
-        optimizer, steps=config.steps, warmup_steps=require(config.warmup_steps, "warmup_steps")
-    )
-    generator = torch.Generator().manual_seed(config.seed * 1000 + 1)
+    state = TrainingState.start(config, model)
     augment = view_augmentation(config, num_views=1)
     sampler = StepBatchSampler(
         len(dataset),  # type: ignore[arg-type]
-        require(config.batch_size, "batch_size"),
+        config.batch_size,
         seed=config.seed,
         start_step=0,
         steps=config.steps,
@@ -68,11 +66,7 @@ def train_supervised(
     loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_labelled_videos)
     model.train()
     for videos, labels in loader:
-        (clips,) = augment(videos, generator)
+        (clips,) = augment(videos, state.generator)
         logits: Tensor = model["head"](backbone(clips).pooled)
-        loss: Tensor = F.cross_entropy(logits, labels)
-        optimizer.zero_grad(set_to_none=True)
-        torch.autograd.backward(loss)
-        optimizer.step()
-        scheduler.step()
+        train_step(state, F.cross_entropy(logits, labels))
     return backbone.eval()

@@ -12,8 +12,8 @@ Encodes its own videos into a temporary folder (nothing is downloaded), then mea
 
 Run from the repository root::
 
-    python benchmarks/bench_decoding.py            # about 2 minutes on 2 CPU cores
-    python benchmarks/bench_decoding.py --quick    # a smoke run
+    python benchmarks/decoding_benchmark.py            # about 2 minutes on 2 CPU cores
+    python benchmarks/decoding_benchmark.py --quick    # a smoke run
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,11 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, RandomSampler
 
+from bgdebias.data import write_video
 from bgdebias.data.datasets import UCF101, VideoFolder
 from bgdebias.data.decoding import VideoReader
 from bgdebias.data.sampling import RandomClipSampler, UniformClipSampler
 from bgdebias.data.transforms import CenterCropClip, ClipCompose, ResizeShortSideClip
-from bgdebias.data.video_writer import write_video
 
 RESOLUTIONS = ((128, 170), (240, 320))
 CLIP_LEN = 16
@@ -82,7 +83,7 @@ def bench_overhead(roots: dict[str, Path], rounds: int) -> dict[str, Any]:
 
 
 def _bench_resolution(root: Path, rounds: int) -> dict[str, Any]:
-    from torchcodec.decoders import VideoDecoder
+    from torchcodec.decoders import VideoDecoder  # type: ignore[attr-defined]
 
     sampler = UniformClipSampler(CLIP_LEN, num_clips=1)
     dataset_u8 = VideoFolder(root, clip_sampler=sampler, backend="torchcodec", clip_dtype="uint8")
@@ -90,8 +91,9 @@ def _bench_resolution(root: Path, rounds: int) -> dict[str, Any]:
     paths = [dataset_u8.video_path(i) for i in range(len(dataset_u8))]
 
     def bare(index: int) -> Tensor:
-        decoder = VideoDecoder(str(paths[index]))
-        indices = sampler(decoder.metadata.num_frames)[0].tolist()
+        decoder: Any = VideoDecoder(str(paths[index]))
+        num_frames: int = decoder.metadata.num_frames
+        indices = sampler(num_frames)[0].tolist()
         frames: Tensor = decoder.get_frames_at(indices).data
         return frames
 
@@ -99,7 +101,7 @@ def _bench_resolution(root: Path, rounds: int) -> dict[str, Any]:
         with VideoReader(paths[index], backend=backend) as video:
             return video.get_frames(sampler(video.num_frames)[0])
 
-    ways = {
+    ways: dict[str, Callable[[int], Tensor]] = {
         "bare_torchcodec": bare,
         "dataset_uint8": lambda i: dataset_u8[i].clip,
         "dataset_float32": lambda i: dataset_f32[i].clip,
@@ -154,7 +156,8 @@ class TinyConv3dNet(nn.Module):
         self.head = nn.Linear(width_in, num_classes)
 
     def forward(self, clip: Tensor) -> Tensor:
-        return self.head(self.body(clip).mean(dim=(2, 3, 4)))
+        logits: Tensor = self.head(self.body(clip).mean(dim=(2, 3, 4)))
+        return logits
 
 
 class _Small3DClassifier(nn.Module):
@@ -166,7 +169,8 @@ class _Small3DClassifier(nn.Module):
         self.head = nn.Linear(self.backbone.embed_dim, num_classes)
 
     def forward(self, clip: Tensor) -> Tensor:
-        return self.head(self.backbone(clip).pooled)
+        logits: Tensor = self.head(self.backbone(clip).pooled)
+        return logits
 
 
 def build_model(num_classes: int) -> tuple[nn.Module, str]:
@@ -203,7 +207,7 @@ def bench_data_wait(root: Path, steps: int, workers: int) -> dict[str, Any]:
         start = time.perf_counter()
         loss = nn.functional.cross_entropy(model(sample.clip), labels)
         optimizer.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         computed = time.perf_counter() - start
         if step >= warmup:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from bgdebias.data.video_metadata import VideoMetadata
+from bgdebias.data.decoding.metadata import VideoMetadata
 
 
 class _PacketScan(NamedTuple):
