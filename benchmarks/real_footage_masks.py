@@ -264,7 +264,7 @@ def frame_ious(mask: Tensor, reference: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def methods(sweep: bool) -> dict[str, StaticDynamicDecoupler]:
-    """The per-frame masks compared: the recipe's (Otsu) and the noise gate.
+    """The per-frame masks compared: the previous recipe's (Otsu) and the recipe's noise gate.
 
     Args:
         sweep: Also the noise gate at ``noise_k`` 4 and 9 (its sensitivity).
@@ -273,10 +273,10 @@ def methods(sweep: bool) -> dict[str, StaticDynamicDecoupler]:
         ``{label: decoupler}``.
     """
     found = {
-        "otsu (recipe)": StaticDynamicDecoupler(
+        "otsu (previous recipe)": StaticDynamicDecoupler(
             threshold="otsu", mask_mode="frame", check_finite=False
         ),
-        "noise (new)": StaticDynamicDecoupler(
+        "noise (recipe)": StaticDynamicDecoupler(
             threshold="noise", mask_mode="frame", check_finite=False
         ),
     }
@@ -517,7 +517,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - began, 1),
     }
     if args.figure is not None and examples:
-        pairs = {"otsu": compared["otsu (recipe)"], "noise": compared["noise (new)"]}
+        pairs = {"otsu": compared["otsu (previous recipe)"], "noise": compared["noise (recipe)"]}
         report["figure"] = str(write_figure(Path(args.figure), examples, pairs))
     return report
 
