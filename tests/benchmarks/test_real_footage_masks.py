@@ -163,7 +163,10 @@ def test_noise_gate_reaches_one_half_on_pedestrians(
     new, old = rows[("16x112", "noise (recipe)")], rows[("16x112", "otsu (previous recipe)")]
     assert new["mean_iou"] >= 0.5, new
     assert new["mean_iou"] > old["mean_iou"] + 0.05
-    small_new, small_old = rows[("8x64", "noise (recipe)")], rows[("8x64", "otsu (previous recipe)")]
+    small_new, small_old = (
+        rows[("8x64", "noise (recipe)")],
+        rows[("8x64", "otsu (previous recipe)")],
+    )
     assert small_new["mean_iou"] > small_old["mean_iou"]
 
 
