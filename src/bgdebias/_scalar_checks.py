@@ -52,6 +52,13 @@ def check_number(value: Any, name: str) -> float:
     return float(value)
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """Check a bool (not an int such as 0 or 1) and return it."""
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a bool, got {type(value).__name__} ({value!r})")
+    return value
+
+
 def check_int(value: Any, name: str, *, minimum: int) -> int:
     """Check an integer (not a bool) of at least ``minimum`` and return it."""
     if isinstance(value, bool) or not isinstance(value, int):

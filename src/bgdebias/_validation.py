@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from bgdebias._scalar_checks import check_bool as check_bool
 from bgdebias._scalar_checks import check_choice as check_choice
 from bgdebias._scalar_checks import check_int as check_int
 from bgdebias._scalar_checks import check_non_negative as check_non_negative

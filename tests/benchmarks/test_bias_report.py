@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from benchmark_scripts import load_benchmark
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bias_report.py"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bias_report", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bias_report"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-report = _load()
+report = load_benchmark("bias_report")
 
 
 def _result(conflicting: float, static: float, gap: float, independent: float) -> dict[str, Any]:

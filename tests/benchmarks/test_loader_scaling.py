@@ -6,36 +6,25 @@ time of items decoded in worker processes reaches the main process.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from benchmark_scripts import load_benchmark
 from bgdebias.data import VideoSample
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "loader_scaling.py"
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scaling = _load("loader_scaling")
+scaling = load_benchmark("loader_scaling")
 corpus_module = sys.modules["_video_corpus"]  # imported by loader_scaling
 
 

@@ -7,9 +7,7 @@ when what it needs is not installed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmark_scripts import load_benchmark
 from bgdebias import StaticDynamicDecoupler
 
 cv2 = pytest.importorskip("cv2")
@@ -28,13 +27,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real_footage_mask
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("real_footage_masks", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("real_footage_masks")
 
 
 @pytest.fixture(scope="module")

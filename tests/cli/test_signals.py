@@ -12,11 +12,9 @@ import pytest
 
 from bgdebias.cli import main
 from bgdebias.training import (
-    PretrainConfig,
     RunInterrupted,
     latest_checkpoint,
     load_checkpoint,
-    pretrain,
 )
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bias_benchmark.py"
@@ -29,22 +27,6 @@ TINY = [
 
 def bgdebias(*args: str) -> list[str]:
     return [sys.executable, "-m", "bgdebias", *args]
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = PretrainConfig(
-        steps=1,
-        size=32,
-        batch_size=4,
-        synthetic_videos=8,
-        queue_size=8,
-        hidden_dim=16,
-        embed_dim=8,
-        device="cpu",
-        output_dir=str(tmp_path_factory.mktemp("run")),
-    )
-    return pretrain(config, progress=False).checkpoint
 
 
 def test_a_second_sigint_ends_pretraining_at_once(tmp_path: Path, start: Any) -> None:

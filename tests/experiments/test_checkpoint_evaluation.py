@@ -17,23 +17,6 @@ from bgdebias.experiments import (
     evaluate_checkpoint,
 )
 from bgdebias.models import VideoBackbone
-from bgdebias.training import PretrainConfig, pretrain
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = PretrainConfig(
-        steps=1,
-        size=32,
-        batch_size=4,
-        synthetic_videos=8,
-        queue_size=8,
-        hidden_dim=16,
-        embed_dim=8,
-        device="cpu",
-        output_dir=str(tmp_path_factory.mktemp("run")),
-    )
-    return pretrain(config, progress=False).checkpoint
 
 
 def test_the_command_offers_the_library_choices() -> None:

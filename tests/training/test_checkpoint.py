@@ -78,6 +78,26 @@ def test_checkpoints_from_before_temporal_padding_load_with_zero_padding(tmp_pat
     assert not any(isinstance(m, ReplicateTimeConv3d) for m in encoder.modules())
 
 
+def test_checkpoints_from_before_frame_differences_load_without_them(tmp_path: Path) -> None:
+    import dataclasses
+
+    import torch
+
+    from bgdebias.models import FrameDifferences
+    from bgdebias.training import PretrainConfig, build_recipe
+    from bgdebias.training.loading import load_pretrained_encoder
+
+    config = PretrainConfig(
+        method="moco", size=32, hidden_dim=16, embed_dim=8, queue_size=8, frame_differences=False
+    ).resolved()
+    recipe = build_recipe(config)
+    old_config = {k: v for k, v in dataclasses.asdict(config).items() if k != "frame_differences"}
+    torch.save({"step": 1, "config": old_config, "model": recipe.state_dict()}, tmp_path / "old.pt")
+    encoder, loaded = load_pretrained_encoder(tmp_path / "old.pt")
+    assert loaded.frame_differences is False
+    assert not any(isinstance(m, FrameDifferences) for m in encoder.modules())
+
+
 def _written_checkpoint(folder: Path) -> Path:
     return save_checkpoint({"step": 3, "model": {"weight": torch.zeros(64, 64)}}, folder, 3)
 

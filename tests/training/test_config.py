@@ -122,6 +122,16 @@ def test_bad_values(kwargs: dict[str, object], message: str) -> None:
         PretrainConfig(**kwargs)  # type: ignore[arg-type]
 
 
+def test_frame_differences_need_a_bool_and_the_small_backbone() -> None:
+    with pytest.raises(TypeError, match=re.escape("`frame_differences` must be a bool, got str")):
+        PretrainConfig(frame_differences="yes")  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError,
+        match=re.escape("`frame_differences` needs backbone 'small3d', got backbone 'r3d_18'"),
+    ):
+        PretrainConfig(backbone="r3d_18", frame_differences=True).resolved()
+
+
 def test_bad_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=re.escape("unknown configuration keys ['lrr']")):
         PretrainConfig.from_dict({"lrr": 1})

@@ -56,6 +56,7 @@ def test_a_pretrained_small3d_round_trips_bit_for_bit(
         "in_channels": 3,
         "pool": "max",
         "temporal_padding": "replicate",
+        "frame_differences": False,
     }
     metadata = json.loads((tmp_path / "out" / "backbone.pt.json").read_text())
     assert metadata["backbone"] == "small3d"
@@ -70,6 +71,22 @@ def test_a_pretrained_small3d_round_trips_bit_for_bit(
         "backbone.pt",
         "backbone.pt.json",
     ]
+
+
+def test_a_small3d_with_frame_differences_round_trips(
+    tiny_config: PretrainConfig, tmp_path: Path
+) -> None:
+    config = dataclasses.replace(tiny_config, steps=1, frame_differences=True)
+    checkpoint = pretrain(config, progress=False).checkpoint
+    exported = export_backbone(checkpoint, tmp_path / "backbone.pt")
+    assert exported.model_options["frame_differences"] is True
+    assert exported.model_options["in_channels"] == 3
+    model = Small3DCNN(**exported.model_options)
+    model.load_state_dict(torch.load(exported.path, weights_only=True), strict=True)
+    encoder, _ = load_pretrained_encoder(checkpoint)
+    clip = _clip(8, 32)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(clip).pooled, encoder.backbone(clip).pooled)
 
 
 def test_the_key_encoder_can_be_exported_instead(tmp_path: Path) -> None:

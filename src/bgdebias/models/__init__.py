@@ -7,6 +7,7 @@
 
 from bgdebias.models.backbone import VideoBackbone
 from bgdebias.models.factory import BACKBONE_STAGES, video_backbone
+from bgdebias.models.frame_differences import FrameDifferences
 from bgdebias.models.output import BackboneOutput
 from bgdebias.models.small3d import Small3DCNN
 from bgdebias.models.temporal_padding import replicate_temporal_padding
@@ -14,6 +15,7 @@ from bgdebias.models.temporal_padding import replicate_temporal_padding
 __all__ = [
     "BACKBONE_STAGES",
     "BackboneOutput",
+    "FrameDifferences",
     "Small3DCNN",
     "VideoBackbone",
     "replicate_temporal_padding",

@@ -8,8 +8,9 @@ from typing import Literal
 import torch
 from torch import nn
 
-from bgdebias._validation import check_choice, check_int
+from bgdebias._validation import check_bool, check_choice, check_int
 from bgdebias.models.backbone import VideoBackbone
+from bgdebias.models.frame_differences import FrameDifferences
 from bgdebias.models.temporal_padding import ReplicateTimeConv3d, TemporalPadding
 
 # Temporal stride of layer1..layer4: 8 input frames give T_s = 8, 4, 4, 2, so every
@@ -46,6 +47,10 @@ class Small3DCNN(VideoBackbone):
             :class:`~bgdebias.blocks.MotionAwareDecomposition` finds no motion in it) or
             ``"zeros"`` (the usual zero padding, whose borders differ from the inside
             even for a static scene).
+        frame_differences: Give ``layer1`` each frame's difference from the previous one
+            as extra input channels (:class:`~bgdebias.models.FrameDifferences`; its
+            convolution then has ``2 * in_channels`` inputs and sits at ``layer1.1``):
+            patterned actors become learnable, not only uniform ones.
 
     Shape:
         clip ``(B, in_channels, T, H, W)`` -> ``features (B, C_s, T_s, H_s, W_s)``,
@@ -71,16 +76,22 @@ class Small3DCNN(VideoBackbone):
         generator: torch.Generator | None = None,
         pool: Literal["avg", "max"] = "max",
         temporal_padding: TemporalPadding = "replicate",
+        frame_differences: bool = False,
     ) -> None:
         check_int(base_width, "base_width", minimum=1)
         check_int(in_channels, "in_channels", minimum=1)
         check_choice(temporal_padding, "temporal_padding", ("zeros", "replicate"))
         self.temporal_padding: TemporalPadding = temporal_padding
+        self.frame_differences = check_bool(frame_differences, "frame_differences")
         stages: list[tuple[str, nn.Module, int]] = []
         width_in = in_channels
         for index, temporal_stride in enumerate(TEMPORAL_STRIDES):
             width = base_width * 2**index
-            block = _block(width_in, width, temporal_stride, temporal_padding)
+            if index == 0 and self.frame_differences:
+                block = _block(2 * width_in, width, temporal_stride, temporal_padding)
+                block.insert(0, FrameDifferences())
+            else:
+                block = _block(width_in, width, temporal_stride, temporal_padding)
             stages.append((f"layer{index + 1}", block, width))
             width_in = width
         super().__init__(stages, stage=stage, in_channels=in_channels, name="small3d", pool=pool)

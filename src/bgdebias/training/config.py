@@ -11,6 +11,7 @@ from typing import Any, Literal, get_args
 
 from bgdebias._choices import MASK_MODES, MaskMode, VideoDatasetName
 from bgdebias._scalar_checks import (
+    check_bool,
     check_choice,
     check_int,
     check_non_negative,
@@ -84,6 +85,7 @@ ARCHITECTURE_FIELDS = (
     "backbone",
     "stage",
     "temporal_padding",
+    "frame_differences",
     "embed_dim",
     "hidden_dim",
     "queue_size",
@@ -271,6 +273,13 @@ class PretrainConfig:
         default="replicate",
         metadata=_help("small3d: pad time by repeating frames (replicate) or with zeros"),
     )
+    frame_differences: bool = field(
+        default=False,
+        metadata=_help(
+            "small3d: give the first convolution each frame's difference from the previous "
+            "one as extra channels (patterned actors become learnable)"
+        ),
+    )
     embed_dim: int = field(
         default=128,
         metadata=_help(
@@ -360,6 +369,7 @@ class PretrainConfig:
         check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
         check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured", "colour"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
+        check_bool(self.frame_differences, "frame_differences")
         check_choice(self.missing_files, "missing_files", ("raise", "skip"))
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("sgd", "adamw"))
@@ -450,6 +460,11 @@ class PretrainConfig:
         for name, default in defaults.items():
             if values[name] is None:
                 values[name] = default
+        if values["frame_differences"] and values["backbone"] != "small3d":
+            raise ValueError(
+                "`frame_differences` needs backbone 'small3d', got backbone "
+                f"{values['backbone']!r}"
+            )
         return ResolvedPretrainConfig(**values)
 
     def to_dict(self) -> dict[str, Any]:

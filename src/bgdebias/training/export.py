@@ -213,7 +213,12 @@ def export_backbone(
     head: str | None = None
     excluded: tuple[str, ...] = ()
     if name == "small3d":
-        options = _small3d_options(weights, stage=config.stage, padding=config.temporal_padding)
+        options = _small3d_options(
+            weights,
+            stage=config.stage,
+            padding=config.temporal_padding,
+            differences=config.frame_differences,
+        )
         model = Small3DCNN(**options)
         plain_weights = weights
     else:
@@ -265,17 +270,20 @@ def _check_outputs(source: Path, target: Path, metadata_path: Path, *, overwrite
 
 
 def _small3d_options(
-    weights: Mapping[str, Tensor], *, stage: str | None, padding: str
+    weights: Mapping[str, Tensor], *, stage: str | None, padding: str, differences: bool
 ) -> dict[str, Any]:
     """Options of the Small3DCNN the weights come from (its widths are read off them)."""
-    first = weights.get("layer1.0.weight")
+    # With frame differences, layer1 starts with them: its convolution is layer1.1 and
+    # reads the frames and their differences.
+    first = weights.get("layer1.1.weight" if differences else "layer1.0.weight")
     width, channels = (first.shape[0], first.shape[1]) if first is not None else (32, 3)
     return {
         "stage": stage,
         "base_width": int(width),
-        "in_channels": int(channels),
+        "in_channels": int(channels) // 2 if differences else int(channels),
         "pool": "max",  # pretrain's small3d pools the maximum (Small3DCNN's default)
         "temporal_padding": padding,
+        "frame_differences": differences,
     }
 
 

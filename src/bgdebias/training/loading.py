@@ -40,7 +40,8 @@ def load_pretrained_encoder(
 def checkpoint_config(state: dict[str, Any], path: str | os.PathLike[str]) -> PretrainConfig:
     """The configuration a checkpoint was trained with.
 
-    Checkpoints written before ``temporal_padding`` existed were trained with zeros.
+    Checkpoints written before ``temporal_padding`` existed were trained with zeros, and
+    those written before ``frame_differences`` existed without frame differences.
 
     Args:
         state: A checkpoint read by :func:`~bgdebias.training.load_checkpoint`.
@@ -59,7 +60,9 @@ def checkpoint_config(state: dict[str, Any], path: str | os.PathLike[str]) -> Pr
         a.pt holds no valid pretraining configuration: 'config'
     """
     try:
-        return PretrainConfig.from_dict({"temporal_padding": "zeros", **state["config"]})
+        return PretrainConfig.from_dict(
+            {"temporal_padding": "zeros", "frame_differences": False, **state["config"]}
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(
             f"{path} holds no valid pretraining configuration: {error}"

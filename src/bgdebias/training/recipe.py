@@ -319,6 +319,7 @@ def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
     options: dict[str, Any] = {}
     if config.backbone == "small3d":
         options["temporal_padding"] = config.temporal_padding
+        options["frame_differences"] = config.frame_differences
     backbone = video_backbone(config.backbone, stage=config.stage, **options)
     if config.temporal_padding == "replicate":
         replicate_temporal_padding(backbone)
