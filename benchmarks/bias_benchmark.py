@@ -12,6 +12,7 @@ the benchmark stops (``--force`` runs it anyway and marks the table invalid).
     python benchmarks/bias_benchmark.py                 # full: 3 seeds
     python benchmarks/bias_benchmark.py --family photo  # photographs and a textured actor
     python benchmarks/bias_benchmark.py --quick         # one seed, few steps (CI smoke run)
+    python benchmarks/bias_benchmark.py --no-frame-differences  # the previous backbone input
 
 Families: ``procedural`` (procedural textures, the white disc), ``photo`` (crops of real
 photographs that scikit-image bundles, and a disc with its own random texture per video,
@@ -80,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 seed, 3 steps, tiny splits")
     parser.add_argument("--validity-threshold", type=float, default=0.9)
     parser.add_argument("--force", action="store_true", help="compare even if invalid")
+    parser.add_argument(
+        "--frame-differences",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="small3d reads frame differences beside the frames (default: the config's, on)",
+    )
     parser.add_argument("--output-dir", default="runs/bias-benchmark")
     parser.add_argument("--json", default=None, help="write all results here")
     args = parser.parse_args(argv)
@@ -104,7 +111,11 @@ def _benchmark(
     args: argparse.Namespace, parser: argparse.ArgumentParser, progress: dict[str, Any]
 ) -> int:
     backgrounds, actor = FAMILIES[args.family]
-    data: dict[str, Any] = {"synthetic_backgrounds": backgrounds, "synthetic_actor": actor}
+    data: dict[str, Any] = {
+        "synthetic_backgrounds": backgrounds,
+        "synthetic_actor": actor,
+        "frame_differences": args.frame_differences,
+    }
     base = PretrainConfig(steps=args.steps, checkpoint_every=args.steps, device="auto", **data)
     splits = None
     if args.quick:

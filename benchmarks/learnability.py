@@ -18,6 +18,7 @@ Run from the repository root::
     python benchmarks/learnability.py                    # 300 steps, seeds 0 1 2
     python benchmarks/learnability.py --seeds 0 --steps 100 --eval-every 50   # smoke run
     python benchmarks/learnability.py --backgrounds photo --actor colour --seeds 0
+    python benchmarks/learnability.py --backgrounds photo --actor textured --no-frame-differences
 
 ``--backgrounds`` and ``--actor`` choose the benchmark family's data (see
 :class:`~bgdebias.data.synthetic.MovingSpriteDataset`), so a new family can be checked for
@@ -36,12 +37,12 @@ from torch import Tensor, nn
 
 from bgdebias.data.transforms import NormalizeClip
 from bgdebias.evaluation import make_stress_splits
-from bgdebias.models import video_backbone
 from bgdebias.training import (
     SYNTHETIC_VIDEO_FRAMES,
     PretrainConfig,
     ResolvedPretrainConfig,
     TrainingState,
+    build_backbone,
     train_step,
 )
 from bgdebias.training.views import view_augmentation
@@ -93,7 +94,7 @@ def run(
     """One supervised run; returns ``(step, mean recent loss, accuracies)`` per evaluation."""
     config = config.resolved()
     torch.manual_seed(config.seed)
-    backbone = video_backbone(config.backbone)
+    backbone = build_backbone(config)
     model = nn.ModuleDict({"backbone": backbone, "head": nn.Linear(backbone.embed_dim, 8)})
     state = TrainingState.start(config, model)
     augment = view_augmentation(config, num_views=1)
@@ -141,6 +142,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-crop-scale", type=float, default=None, help="default: the config's")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--frame-differences",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="small3d reads frame differences beside the frames (default: the config's, on)",
+    )
+    parser.add_argument(
         "--backgrounds", choices=("procedural", "photo"), default="procedural", help="scenes"
     )
     parser.add_argument(
@@ -156,13 +163,15 @@ def main(argv: list[str] | None = None) -> None:
         min_crop_scale=args.min_crop_scale,
         synthetic_backgrounds=args.backgrounds,
         synthetic_actor=args.actor,
+        frame_differences=args.frame_differences,
     ).resolved()
     print(
         f"backbone={config.backbone} lr={config.lr} warmup_steps={config.warmup_steps} "
         f"flip_p={config.flip_p} min_crop_scale={config.min_crop_scale} "
         f"batch_size={config.batch_size} steps={config.steps} clips={config.num_frames}x"
         f"{config.size}x{config.size} train_videos={args.train_videos} "
-        f"test_videos={args.test_videos} backgrounds={args.backgrounds} actor={args.actor}",
+        f"test_videos={args.test_videos} backgrounds={args.backgrounds} actor={args.actor} "
+        f"frame_differences={config.frame_differences}",
         flush=True,
     )
     test_clips = _test_clips(config, args.test_videos)

@@ -54,7 +54,7 @@ def test_an_existing_output_needs_overwrite(
     )
     assert output.read_text() == "an earlier export"
     assert main(["export", str(checkpoint), str(output), "--overwrite"]) == 0
-    assert "layer1.0.weight" in torch.load(output, weights_only=True)
+    assert "layer1.1.weight" in torch.load(output, weights_only=True)
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_a_still_clip_has_zero_differences_and_constant_features() -> None:
 
 def test_small3d_reads_frames_and_differences_in_its_first_convolution() -> None:
     model = Small3DCNN(base_width=4, frame_differences=True)
-    assert isinstance(model.layer1[0], FrameDifferences)
+    assert isinstance(model.get_submodule("layer1.0"), FrameDifferences)
     assert model.state_dict()["layer1.1.weight"].shape == (4, 6, 3, 3, 3)
     plain = Small3DCNN(base_width=4)
     assert plain.state_dict()["layer1.0.weight"].shape == (4, 3, 3, 3, 3)

@@ -56,7 +56,7 @@ def test_a_pretrained_small3d_round_trips_bit_for_bit(
         "in_channels": 3,
         "pool": "max",
         "temporal_padding": "replicate",
-        "frame_differences": False,
+        "frame_differences": True,  # small3d's default
     }
     metadata = json.loads((tmp_path / "out" / "backbone.pt.json").read_text())
     assert metadata["backbone"] == "small3d"
@@ -105,7 +105,7 @@ def test_the_key_encoder_can_be_exported_instead(tmp_path: Path) -> None:
     assert weights.keys() == expected.keys()
     assert all(torch.equal(weights[key], expected[key]) for key in expected)
     query = recipe.query_encoder.backbone.state_dict()
-    assert not torch.equal(weights["layer1.0.weight"], query["layer1.0.weight"])
+    assert not torch.equal(weights["layer1.1.weight"], query["layer1.1.weight"])
 
 
 def _torchvision_checkpoint(
@@ -250,7 +250,7 @@ def test_unusable_outputs_are_refused_before_the_checkpoint_is_read(tmp_path: Pa
     with pytest.raises(TypeError, match="`key_encoder` must be True or False, got 1"):
         export_backbone(checkpoint, tmp_path / "x.pt", key_encoder=1)  # type: ignore[arg-type]
     export_backbone(checkpoint, tmp_path / "backbone.pt", overwrite=True)
-    assert torch.load(tmp_path / "backbone.pt", weights_only=True)["layer1.0.weight"].ndim == 5
+    assert torch.load(tmp_path / "backbone.pt", weights_only=True)["layer1.1.weight"].ndim == 5
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")

@@ -25,8 +25,13 @@ from bgdebias.evaluation import (
     background_bias_stress_test,
     make_stress_splits,
 )
-from bgdebias.models import video_backbone
-from bgdebias.training import METHODS, PretrainConfig, latest_checkpoint, pretrain
+from bgdebias.training import (
+    METHODS,
+    PretrainConfig,
+    build_backbone,
+    latest_checkpoint,
+    pretrain,
+)
 from bgdebias.training.data import SYNTHETIC_VIDEO_FRAMES
 from bgdebias.training.interruption import stop_on_signals
 from bgdebias.training.loading import load_pretrained_encoder
@@ -173,7 +178,7 @@ def _run_one(
     backbone: nn.Module
     if method == "random":
         torch.manual_seed(config.seed)
-        backbone = video_backbone(config.backbone or "small3d")
+        backbone = build_backbone(config.resolved())
         steps = 0
     elif method.startswith("supervised_"):
         split = method.removeprefix("supervised_")

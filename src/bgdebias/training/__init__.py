@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from bgdebias.training.progress import format_significant
     from bgdebias.training.recipe import (
         DebiasedMoCo,
+        build_backbone,
         build_mixer,
         build_recipe,
         freeze_random_frame,
@@ -86,6 +87,7 @@ __all__ = [
     "StepBatchSampler",
     "TrainingDivergedError",
     "TrainingState",
+    "build_backbone",
     "build_mixer",
     "build_optimizer",
     "build_pretrain_dataset",
@@ -169,7 +171,13 @@ __getattr__, __dir__ = lazy_exports(
         **dict.fromkeys(["format_significant"], "bgdebias.training.progress"),
         **dict.fromkeys(["PretrainResult"], "bgdebias.training.result"),
         **dict.fromkeys(
-            ["DebiasedMoCo", "build_mixer", "build_recipe", "freeze_random_frame"],
+            [
+                "DebiasedMoCo",
+                "build_backbone",
+                "build_mixer",
+                "build_recipe",
+                "freeze_random_frame",
+            ],
             "bgdebias.training.recipe",
         ),
     },

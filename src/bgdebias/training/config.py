@@ -273,11 +273,11 @@ class PretrainConfig:
         default="replicate",
         metadata=_help("small3d: pad time by repeating frames (replicate) or with zeros"),
     )
-    frame_differences: bool = field(
-        default=False,
+    frame_differences: bool | None = field(
+        default=None,
         metadata=_help(
             "small3d: give the first convolution each frame's difference from the previous "
-            "one as extra channels (patterned actors become learnable)"
+            "one as extra channels, so that patterned actors become learnable [on for small3d]"
         ),
     )
     embed_dim: int = field(
@@ -369,7 +369,8 @@ class PretrainConfig:
         check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
         check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured", "colour"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
-        check_bool(self.frame_differences, "frame_differences")
+        if self.frame_differences is not None:
+            check_bool(self.frame_differences, "frame_differences")
         check_choice(self.missing_files, "missing_files", ("raise", "skip"))
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("sgd", "adamw"))
@@ -460,10 +461,13 @@ class PretrainConfig:
         for name, default in defaults.items():
             if values[name] is None:
                 values[name] = default
+        if values["frame_differences"] is None:
+            # A small 3D CNN learns the motion of patterned actors only with them
+            # (docs/benchmarks/learnability.md); the torchvision backbones take RGB only.
+            values["frame_differences"] = values["backbone"] == "small3d"
         if values["frame_differences"] and values["backbone"] != "small3d":
             raise ValueError(
-                "`frame_differences` needs backbone 'small3d', got backbone "
-                f"{values['backbone']!r}"
+                f"`frame_differences` needs backbone 'small3d', got backbone {values['backbone']!r}"
             )
         return ResolvedPretrainConfig(**values)
 
@@ -546,6 +550,7 @@ class ResolvedPretrainConfig(PretrainConfig):
     flip_p: float = field()
     min_crop_scale: float = field()
     backbone: str = field()
+    frame_differences: bool = field()
     stage: str = field()
     queue_size: int = field()
     momentum: float = field()

@@ -217,7 +217,7 @@ def export_backbone(
             weights,
             stage=config.stage,
             padding=config.temporal_padding,
-            differences=config.frame_differences,
+            differences=config.resolved().frame_differences,
         )
         model = Small3DCNN(**options)
         plain_weights = weights

@@ -14,7 +14,7 @@ from bgdebias._validation import check_choice
 from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
 from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
 from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum
-from bgdebias.models import replicate_temporal_padding, video_backbone
+from bgdebias.models import VideoBackbone, replicate_temporal_padding, video_backbone
 from bgdebias.training.config import ResolvedPretrainConfig
 from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
 from bgdebias.training.encoder import DebiasEncoder
@@ -294,6 +294,37 @@ def build_mixer(
     return SemiNegativePairMixer(decoupler, mix_prob=mix_prob)
 
 
+def build_backbone(config: ResolvedPretrainConfig) -> VideoBackbone:
+    """The backbone of a resolved configuration, with fresh weights.
+
+    ``config.backbone`` at ``config.stage``, its time padded as ``config.temporal_padding``
+    says (torchvision backbones converted by
+    :func:`~bgdebias.models.replicate_temporal_padding`), ``small3d`` with
+    ``config.frame_differences``: the backbone of pretraining, of the supervised
+    reference and of the untrained one alike.
+
+    Args:
+        config: A resolved configuration (:meth:`PretrainConfig.resolved`).
+
+    Returns:
+        The backbone (initialised from the global random generator).
+
+    Example:
+        >>> from bgdebias.training import PretrainConfig, build_backbone
+        >>> backbone = build_backbone(PretrainConfig().resolved())
+        >>> backbone.name, backbone.stage, backbone.frame_differences
+        ('small3d', 'layer3', True)
+    """
+    options: dict[str, Any] = {}
+    if config.backbone == "small3d":
+        options["temporal_padding"] = config.temporal_padding
+        options["frame_differences"] = config.frame_differences
+    backbone = video_backbone(config.backbone, stage=config.stage, **options)
+    if config.temporal_padding == "replicate":
+        replicate_temporal_padding(backbone)
+    return backbone
+
+
 def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
     """Assemble the model of a resolved configuration from the public blocks.
 
@@ -316,13 +347,7 @@ def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
     from bgdebias.training.fame import FAMEMoCo, fame_mixer
 
     parts = config.parts
-    options: dict[str, Any] = {}
-    if config.backbone == "small3d":
-        options["temporal_padding"] = config.temporal_padding
-        options["frame_differences"] = config.frame_differences
-    backbone = video_backbone(config.backbone, stage=config.stage, **options)
-    if config.temporal_padding == "replicate":
-        replicate_temporal_padding(backbone)
+    backbone = build_backbone(config)
     encoder = DebiasEncoder(
         backbone, projection_dim=config.embed_dim, hidden_dim=config.hidden_dim, micro=parts.micro
     )

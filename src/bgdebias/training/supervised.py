@@ -9,10 +9,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from bgdebias.models import VideoBackbone, video_backbone
+from bgdebias.models import VideoBackbone
 from bgdebias.training.config import PretrainConfig
 from bgdebias.training.data import collate_labelled_videos
 from bgdebias.training.distributed import DistributedContext
+from bgdebias.training.recipe import build_backbone
 from bgdebias.training.sampler import StepBatchSampler
 from bgdebias.training.state import TrainingState
 from bgdebias.training.step import train_step
@@ -49,7 +50,7 @@ def train_supervised(
     """
     config = config.resolved()
     torch.manual_seed(config.seed)
-    backbone = video_backbone(config.backbone)
+    backbone = build_backbone(config)
     model = nn.ModuleDict(
         {"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)}
     )
