@@ -35,10 +35,10 @@ def test_export_writes_a_state_dict_that_loads_strictly(tmp_path: Path) -> None:
         f"wrote the query encoder's small3d backbone (step 7) to {output}; "
         f"facts in {output}.json\n"
         "load it into bgdebias.models.Small3DCNN(stage='layer3', base_width=32, "
-        "in_channels=3, pool='max', temporal_padding='replicate')\n"
+        "in_channels=3, pool='max', temporal_padding='replicate', frame_differences=True)\n"
     )
     weights = torch.load(output, weights_only=True)
-    Small3DCNN().load_state_dict(weights, strict=True)
+    Small3DCNN(frame_differences=True).load_state_dict(weights, strict=True)
     assert all(torch.equal(weights[key], value) for key, value in expected.items())
 
 
