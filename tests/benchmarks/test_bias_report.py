@@ -12,9 +12,6 @@ import pytest
 
 from benchmark_scripts import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bias_report.py"
-
-
 report = load_benchmark("bias_report")
 
 

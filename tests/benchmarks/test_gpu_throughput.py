@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 import torch
 
-from benchmark_scripts import load_benchmark
+from benchmark_scripts import BENCHMARKS, load_benchmark
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "gpu_throughput.py"
 
 

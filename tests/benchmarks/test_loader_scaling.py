@@ -17,10 +17,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from benchmark_scripts import load_benchmark
+from benchmark_scripts import BENCHMARKS, load_benchmark
 from bgdebias.data import VideoSample
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "loader_scaling.py"
 
 

@@ -22,8 +22,6 @@ from bgdebias import StaticDynamicDecoupler
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("av")
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real_footage_masks.py"
-
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
