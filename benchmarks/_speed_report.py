@@ -131,7 +131,7 @@ def _recipe_tables(backbone: str, data: dict[str, Any]) -> list[str]:
         "| method | before step | peak | step increase | peak above baseline |",
         "|---|---|---|---|---|",
     ]
-    for method in ("moco", "full"):
+    for method in [name for name in memory if isinstance(memory[name], dict)]:
         row = memory[method]
         lines.append(
             f"| {method} | {row['before_step_mib']:.0f} MiB | {row['peak_mib']:.0f} MiB | "
@@ -143,6 +143,13 @@ def _recipe_tables(backbone: str, data: dict[str, Any]) -> list[str]:
         f"peak above baseline {memory['peak_above_baseline_ratio']:.2f}x",
         "",
     ]
+    if "time_ratio_whole_still_keys_vs_moco" in data:
+        lines += [
+            "still negatives as whole clips (full_whole_still_keys) / moco: time "
+            f"{data['time_ratio_whole_still_keys_vs_moco']:.2f}x, step memory "
+            f"{memory['whole_still_keys_step_increase_ratio']:.2f}x",
+            "",
+        ]
     return lines
 
 

@@ -6,8 +6,10 @@ Measures, in one run and on the same batches and backbones:
    ``bgdebias.training.build_recipe`` (forward, backward, optimiser step, momentum update of
    the key encoder; the augmentation is timed on its own), with small3d at
    ``(32, 3, 8, 64, 64)`` and r3d_18 at ``(8, 3, 8, 112, 112)``: time ratio (target at most
-   1.5x) and peak-memory ratio (target at most 1.3x), and the parts of the extra cost: the
-   key encoder on 3B clips instead of B, the decoupler and mixer, the micro branch.
+   1.5x) and peak-memory ratio (target at most 1.3x), beside the full method with its
+   motionless hard negatives encoded as whole clips (``full_whole_still_keys``), and the
+   parts of the extra cost: the key encoder on ``[k, mixed]`` and on the one-frame still
+   negatives instead of B clips, the decoupler and mixer, the micro branch.
 2. ``StaticDynamicDecoupler`` + ``SemiNegativePairMixer`` on ``(16, 3, 16, 112, 112)`` as a
    fraction of one r3d_18 forward + backward on that batch (target below 5%), and
    ``MotionAwareDecomposition`` on r3d_18's layer3 features of that batch as a fraction of
@@ -45,7 +47,7 @@ from typing import Any
 import torch
 from _speed_blocks import bench_blocks, bench_scaling
 from _speed_memory import measure_memory, memory_worker
-from _speed_recipe import bench_recipe
+from _speed_recipe import WHOLE_STILL_KEYS, bench_recipe
 from _speed_report import format_report, machine_info, targets_met
 from _speed_settings import QUICK, Settings
 from _speed_timing import ratio
@@ -66,23 +68,29 @@ def run(settings: Settings, device: torch.device) -> dict[str, Any]:
     loads: dict[str, list[float]] = report["load_average"]
     recipe: dict[str, Any] = {}
     for backbone, batch, methods in (
-        ("small3d", settings.small3d_batch, ("moco", "merge", "semi_negative", "full")),
-        ("r3d_18", settings.r3d_batch, ("moco", "full")),
+        (
+            "small3d",
+            settings.small3d_batch,
+            ("moco", "merge", "semi_negative", WHOLE_STILL_KEYS, "full"),
+        ),
+        ("r3d_18", settings.r3d_batch, ("moco", WHOLE_STILL_KEYS, "full")),
     ):
         with _section(f"recipe_step_{backbone}", loads):
             data = bench_recipe(backbone, batch, methods, settings, device)
             memory = {
                 method: measure_memory(backbone, batch, method, device)
-                for method in ("moco", "full")
+                for method in ("moco", WHOLE_STILL_KEYS, "full")
             }
         data["memory"] = {
-            "moco": memory["moco"],
-            "full": memory["full"],
+            **memory,
             "step_increase_ratio": ratio(
                 memory["full"]["step_increase_mib"], memory["moco"]["step_increase_mib"]
             ),
             "peak_above_baseline_ratio": ratio(
                 memory["full"]["peak_above_baseline_mib"], memory["moco"]["peak_above_baseline_mib"]
+            ),
+            "whole_still_keys_step_increase_ratio": ratio(
+                memory[WHOLE_STILL_KEYS]["step_increase_mib"], memory["moco"]["step_increase_mib"]
             ),
         }
         recipe[backbone] = data

@@ -47,6 +47,7 @@ def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
         tiny_config,
         method=method,  # type: ignore[arg-type]
         hard_negative=hard_negative,  # type: ignore[arg-type]
+        one_frame_still_keys=False,
     ).resolved()
     torch.manual_seed(0)
     recipe = build_recipe(config)
@@ -54,6 +55,29 @@ def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
     query, key = _views()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     assert sizes == [key_batch]
+
+
+@pytest.mark.parametrize(
+    ("hard_negative", "moving", "still"),
+    [("background", 8, 4), ("frozen", 8, 4), ("both", 8, 8), ("reversed", 12, 0), ("all", 12, 8)],
+)
+def test_one_frame_still_keys_encode_the_still_negatives_after_the_key_batch(
+    tiny_config: PretrainConfig, hard_negative: str, moving: int, still: int
+) -> None:
+    config = dataclasses.replace(
+        tiny_config,
+        hard_negative=hard_negative,  # type: ignore[arg-type]
+    ).resolved()
+    assert config.one_frame_still_keys  # the default with replicate temporal padding
+    torch.manual_seed(0)
+    recipe = build_recipe(config)
+    shapes: list[tuple[int, int]] = []
+    recipe.key_encoder.backbone.register_forward_hook(
+        lambda _module, args, _out: shapes.append((args[0].shape[0], args[0].shape[2]))
+    )
+    query, key = _views()
+    recipe(query, key, generator=torch.Generator().manual_seed(0))
+    assert shapes == [(moving, 8)] + ([(still, 1)] if still else [])
 
 
 def test_plain_moco_has_only_the_static_term(tiny_config: PretrainConfig) -> None:

@@ -6,18 +6,27 @@
 """
 
 from bgdebias.models.backbone import VideoBackbone
+from bgdebias.models.batch_statistics import (
+    BatchStatistics,
+    normalise_with,
+    record_batch_statistics,
+)
 from bgdebias.models.factory import BACKBONE_STAGES, video_backbone
 from bgdebias.models.frame_differences import FrameDifferences
 from bgdebias.models.output import BackboneOutput
 from bgdebias.models.small3d import Small3DCNN
-from bgdebias.models.temporal_padding import replicate_temporal_padding
+from bgdebias.models.temporal_padding import one_frame_unsafe_layers, replicate_temporal_padding
 
 __all__ = [
     "BACKBONE_STAGES",
     "BackboneOutput",
+    "BatchStatistics",
     "FrameDifferences",
     "Small3DCNN",
     "VideoBackbone",
+    "normalise_with",
+    "one_frame_unsafe_layers",
+    "record_batch_statistics",
     "replicate_temporal_padding",
     "video_backbone",
 ]

@@ -129,3 +129,40 @@ def replicate_temporal_padding(model: nn.Module) -> nn.Module:
         else:
             replicate_temporal_padding(child)
     return model
+
+
+def one_frame_unsafe_layers(model: nn.Module) -> list[str]:
+    """Layers through which one frame does not give the features of its still clip.
+
+    With replicate temporal padding, a clip whose frames are all equal gives features that
+    are constant in time, equal to those of any one of its frames encoded alone. That holds
+    through every layer that either reads one frame at a time (temporal kernel 1) or pads
+    time by replicating frames (:class:`ReplicateTimeConv3d` with enough padding); a 3D
+    convolution with a wider kernel and zero (or no) temporal padding, or a pooling over
+    several frames, breaks it.
+
+    Args:
+        model: Any module, e.g. a backbone.
+
+    Returns:
+        Qualified names of the offending layers (empty when one frame stands for the clip).
+
+    Example:
+        >>> from bgdebias.models import Small3DCNN, one_frame_unsafe_layers
+        >>> one_frame_unsafe_layers(Small3DCNN(base_width=2))
+        []
+        >>> one_frame_unsafe_layers(Small3DCNN(base_width=2, temporal_padding="zeros"))[:2]
+        ['layer1.0', 'layer2.0']
+    """
+    unsafe = []
+    for name, layer in model.named_modules():
+        if isinstance(layer, nn.Conv3d):
+            reach = layer.dilation[0] * (layer.kernel_size[0] - 1)
+            pad = layer.time_pad.size if isinstance(layer, ReplicateTimeConv3d) else 0
+            if reach > 2 * pad:
+                unsafe.append(name)
+        elif isinstance(layer, (nn.MaxPool3d, nn.AvgPool3d)):
+            kernel = layer.kernel_size
+            if (kernel if isinstance(kernel, int) else kernel[0]) > 1:
+                unsafe.append(name)
+    return unsafe

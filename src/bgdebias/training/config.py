@@ -197,6 +197,14 @@ class PretrainConfig:
             "backwards (reversed: motion reversed; measured worse) or all three"
         ),
     )
+    one_frame_still_keys: bool | None = field(
+        default=None,
+        metadata=_help(
+            "encode the motionless hard negatives (background, frozen frame) from one frame "
+            "each, normalised with the other keys' batch statistics: the same features at "
+            "about half the key pass [on with replicate temporal padding]"
+        ),
+    )
     static_hard_negatives: bool = field(
         default=False,
         metadata=_help("give the appearance term the hard negatives too"),
@@ -369,8 +377,9 @@ class PretrainConfig:
         check_choice(self.synthetic_backgrounds, "synthetic_backgrounds", ("procedural", "photo"))
         check_choice(self.synthetic_actor, "synthetic_actor", ("disc", "textured", "colour"))
         check_choice(self.temporal_padding, "temporal_padding", ("zeros", "replicate"))
-        if self.frame_differences is not None:
-            check_bool(self.frame_differences, "frame_differences")
+        for name in ("frame_differences", "one_frame_still_keys"):
+            if getattr(self, name) is not None:
+                check_bool(getattr(self, name), name)
         check_choice(self.missing_files, "missing_files", ("raise", "skip"))
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("sgd", "adamw"))
@@ -469,6 +478,23 @@ class PretrainConfig:
             raise ValueError(
                 f"`frame_differences` needs backbone 'small3d', got backbone {values['backbone']!r}"
             )
+        # One frame stands for a still clip only where time is padded by replicating
+        # frames; SyncBatchNorm's statistics span processes and cannot be reused locally;
+        # S3D pools over several frames.
+        one_frame_possible = (
+            values["temporal_padding"] == "replicate"
+            and values["batchnorm"] != "sync"
+            and values["backbone"] != "s3d"
+        )
+        if values["one_frame_still_keys"] is None:
+            values["one_frame_still_keys"] = one_frame_possible
+        if values["one_frame_still_keys"] and not one_frame_possible:
+            raise ValueError(
+                "`one_frame_still_keys` needs temporal_padding='replicate', batchnorm other "
+                f"than 'sync' and a backbone other than 's3d', got temporal_padding="
+                f"{values['temporal_padding']!r}, batchnorm={values['batchnorm']!r}, "
+                f"backbone={values['backbone']!r}"
+            )
         return ResolvedPretrainConfig(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -551,6 +577,7 @@ class ResolvedPretrainConfig(PretrainConfig):
     min_crop_scale: float = field()
     backbone: str = field()
     frame_differences: bool = field()
+    one_frame_still_keys: bool = field()
     stage: str = field()
     queue_size: int = field()
     momentum: float = field()

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from bgdebias._validation import check_clip
 from bgdebias.blocks import MotionAwareDecomposition
 from bgdebias.moco import ProjectionHead
-from bgdebias.models import VideoBackbone
+from bgdebias.models import VideoBackbone, one_frame_unsafe_layers
 
 
 @dataclass(frozen=True)
@@ -89,4 +90,60 @@ class DebiasEncoder(nn.Module):
         micro = None
         if self.decomposition is not None and self.micro_head is not None:
             micro = self.micro_head(self.decomposition(out.features).dynamic)
+        return EncodedClips(self.head(out.pooled), micro)
+
+    def encode_still(self, frames: Tensor) -> EncodedClips:
+        """Encode still clips, each given by one frame: as :meth:`forward` would the clip.
+
+        A clip whose frames are all equal gives features constant in time through a
+        backbone with replicate temporal padding (checked by
+        :func:`~bgdebias.models.one_frame_unsafe_layers`), so one frame
+        gives the same embeddings at a fraction of the cost (with the same normalisation:
+        batch-norm layers in training mode see only these frames, see
+        :func:`~bgdebias.models.normalise_with`). The dynamic embedding of a still clip is
+        that of an empty salient map, as :meth:`forward` finds it.
+
+        Args:
+            frames: One frame per clip. Shape: ``(B, C, 1, H, W)``.
+
+        Returns:
+            The clips' embeddings. Shape: ``(B, projection_dim)`` each.
+
+        Raises:
+            ValueError: If ``frames`` holds more than one frame per clip, or if the
+                backbone has layers through which one frame does not stand for a still
+                clip.
+
+        Example:
+            >>> import torch
+            >>> from bgdebias.models import Small3DCNN
+            >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+            >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=True)
+            >>> frame = torch.rand(2, 3, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+            >>> _ = encoder.eval()  # batch norm from running statistics: same normalisation
+            >>> still = encoder.encode_still(frame)
+            >>> clip = encoder(frame.expand(-1, -1, 8, -1, -1))
+            >>> torch.allclose(still.embedding, clip.embedding, atol=1e-6)
+            True
+        """
+        check_clip(frames, "frames")
+        if frames.shape[2] != 1:
+            raise ValueError(
+                f"`frames` must hold one frame per clip (T=1 in (B, C, T, H, W)), got "
+                f"T={frames.shape[2]} in shape {tuple(frames.shape)}"
+            )
+        unsafe = one_frame_unsafe_layers(self.backbone)
+        if unsafe:
+            raise ValueError(
+                f"one frame does not stand for a still clip in backbone "
+                f"{self.backbone.name!r}: layers {unsafe[:3]} mix frames without replicate "
+                "temporal padding (build it with temporal_padding='replicate' or convert it "
+                "with bgdebias.models.replicate_temporal_padding)"
+            )
+        out = self.backbone(frames)
+        micro = None
+        if self.decomposition is not None and self.micro_head is not None:
+            # Two equal steps: the decomposition needs T >= 2, and finds no motion in them.
+            still = out.features.expand(-1, -1, 2, -1, -1)
+            micro = self.micro_head(self.decomposition(still).dynamic)
         return EncodedClips(self.head(out.pooled), micro)

@@ -10,17 +10,27 @@ from torch import Tensor, nn
 
 from bgdebias._choices import MaskMode, ThresholdMode
 from bgdebias._random import draw_device
+from bgdebias._scalar_checks import check_bool
 from bgdebias._validation import check_choice
 from bgdebias.blocks import SemiNegativePairMixer, StaticDynamicDecoupler
 from bgdebias.losses import DualBackgroundLoss, DualBackgroundLossOutput
 from bgdebias.moco import MemoryQueue, momentum_copy, update_momentum
-from bgdebias.models import VideoBackbone, replicate_temporal_padding, video_backbone
+from bgdebias.models import (
+    VideoBackbone,
+    normalise_with,
+    one_frame_unsafe_layers,
+    record_batch_statistics,
+    replicate_temporal_padding,
+    video_backbone,
+)
 from bgdebias.training.config import ResolvedPretrainConfig
 from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
 from bgdebias.training.encoder import DebiasEncoder
 
 HardNegative = Literal["background", "frozen", "reversed"]
 HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen", "reversed")
+#: The hard negatives in which nothing moves (each repeats one frame).
+STILL_HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen")
 MixView = Literal["query", "key"]
 Photometric = Callable[[Tensor, "torch.Generator | None"], Tensor]
 
@@ -47,6 +57,8 @@ class DebiasedMoCo(nn.Module):
     2. ``f_k`` encodes ``[k, mixed, negatives...]`` as ONE batch, so batch norm sees the
        motionless negatives among ordinary clips (a separate all-static batch would be
        recognisable by its batch statistics alone, and the hard negative would be free);
+       with ``one_frame_still_keys`` the motionless negatives are encoded from one frame
+       each after that batch, normalised with its statistics, for the same reason;
     3. ``query = f_q(q)`` (after the keys, so the key batch and the query's saved
        activations are not in memory together);
     4. :class:`~bgdebias.losses.DualBackgroundLoss`: static term ``query`` vs. ``f_k(k)``,
@@ -76,6 +88,13 @@ class DebiasedMoCo(nn.Module):
         mix_view: Which view's actor is mixed: ``"query"`` (default; the positive then
             shares the query's crop and time window) or ``"key"`` (harder; measured worse
             in 300 steps, see the bias benchmark page).
+        one_frame_still_keys: Encode the motionless hard negatives (``"background"``,
+            ``"frozen"``) from one frame each (:meth:`DebiasEncoder.encode_still`), after
+            the other keys and normalised with their batch statistics
+            (:func:`~bgdebias.models.normalise_with`), instead of as whole clips in the
+            key batch: the same features for a backbone with replicate temporal padding,
+            at about half the key pass's cost. ``False`` (default here) encodes them as
+            whole clips in the key batch, where they share its batch statistics.
 
     Example:
         >>> import torch
@@ -112,6 +131,7 @@ class DebiasedMoCo(nn.Module):
         hard_negatives: Sequence[HardNegative] = ("background",),
         micro_on_mixed: bool = True,
         mix_view: MixView = "query",
+        one_frame_still_keys: bool = False,
     ) -> None:
         super().__init__()
         if loss.w_wide > 0 and mixer is None:
@@ -122,6 +142,14 @@ class DebiasedMoCo(nn.Module):
         if isinstance(hard_negatives, str) or unknown:
             raise ValueError(
                 f"`hard_negatives` must be a sequence of {HARD_NEGATIVES}, got {hard_negatives!r}"
+            )
+        self.one_frame_still_keys = check_bool(one_frame_still_keys, "one_frame_still_keys")
+        unsafe = one_frame_unsafe_layers(encoder.backbone) if self.one_frame_still_keys else []
+        if unsafe:
+            raise ValueError(
+                f"`one_frame_still_keys=True` needs a backbone with replicate temporal padding, "
+                f"but layers {unsafe[:3]} of {encoder.backbone.name!r} mix frames without it "
+                "(use temporal_padding='replicate' or one_frame_still_keys=False)"
             )
         self.query_encoder = encoder
         self.key_encoder = momentum_copy(encoder)
@@ -172,6 +200,9 @@ class DebiasedMoCo(nn.Module):
             return clips if photometric is None else photometric(clips, generator)
 
         key_inputs = [finish(key_view)]
+        still_frames: list[Tensor] = []
+        # Where each hard negative's keys will be: the key batch's chunk, or a still frame.
+        negative_chunks: list[tuple[bool, int]] = []
         applied = has_motion = None
         if self.mixer is not None:
             source = key_view if self.mix_view == "key" else query_view
@@ -179,17 +210,29 @@ class DebiasedMoCo(nn.Module):
             applied, has_motion = mixed.applied, mixed.has_motion
             key_inputs.append(finish(mixed.mixed))
             for kind in self.hard_negatives:
-                key_inputs.append(finish(_hard_negative(kind, source, mixed.background, generator)))
+                if self.one_frame_still_keys and kind in STILL_HARD_NEGATIVES:
+                    negative_chunks.append((True, len(still_frames)))
+                    frame = _still_frame(kind, source, mixed.background, generator)
+                    still_frames.append(finish(frame))
+                else:
+                    negative_chunks.append((False, len(key_inputs)))
+                    clip = _hard_negative(kind, source, mixed.background, generator)
+                    key_inputs.append(finish(clip))
         # Keys first: the key batch then never sits in memory beside the query encoder's
         # saved activations (measured: peak step memory of the full method over plain MoCo
         # 1.60x -> 1.13x with r3d_18).
         with torch.no_grad():
-            key_embedding, key_micro = self._encode_keys(torch.cat(key_inputs), shuffle_generator)
+            key_embedding, key_micro = self._encode_keys(
+                torch.cat(key_inputs),
+                shuffle_generator,
+                still=torch.cat(still_frames) if still_frames else None,
+            )
         query = self._query_forward(finish(query_view))
         embeddings = torch.split(key_embedding, batch)
         micro = torch.split(key_micro, batch) if key_micro is not None else None
-        negatives = _stack_negatives(embeddings[2:])
-        micro_negatives = None if micro is None else _stack_negatives(micro[2:])
+        order = [len(key_inputs) + i if still else i for still, i in negative_chunks]
+        negatives = _stack_negatives([embeddings[i] for i in order])
+        micro_negatives = None if micro is None else _stack_negatives([micro[i] for i in order])
         negative_valid = None
         if negatives is not None and has_motion is not None:
             negative_valid = has_motion.view(-1, 1).expand(-1, len(self.hard_negatives))
@@ -213,6 +256,25 @@ class DebiasedMoCo(nn.Module):
         return out
 
     def _encode_keys(
+        self,
+        inputs: Tensor,
+        shuffle_generator: torch.Generator | None,
+        *,
+        still: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """Keys of ``inputs`` ``(N, C, T, H, W)``, then of the one-frame ``still`` clips."""
+        if still is None:
+            return self._encode_clips(inputs, shuffle_generator)
+        with record_batch_statistics(self.key_encoder) as statistics:
+            embedding, micro = self._encode_clips(inputs, shuffle_generator)
+        with normalise_with(self.key_encoder, statistics):
+            still_keys = self.key_encoder.encode_still(still)
+        embedding = torch.cat([embedding, still_keys.embedding])
+        if micro is None or still_keys.micro_embedding is None:
+            return embedding, None
+        return embedding, torch.cat([micro, still_keys.micro_embedding])
+
+    def _encode_clips(
         self, inputs: Tensor, shuffle_generator: torch.Generator | None
     ) -> tuple[Tensor, Tensor | None]:
         if shuffle_generator is None:
@@ -243,6 +305,15 @@ def _hard_negative(
     return source.flip(2)
 
 
+def _still_frame(
+    kind: HardNegative, source: Tensor, background: Tensor, generator: torch.Generator | None
+) -> Tensor:
+    """The one frame that a motionless hard negative repeats. Shape: ``(B, C, 1, H, W)``."""
+    if kind == "background":
+        return background[:, :, :1].contiguous()
+    return random_frame(source, generator=generator)
+
+
 def _stack_negatives(embeddings: Sequence[Tensor]) -> Tensor | None:
     """Per-clip hard negatives ``M x (B, D)`` -> ``(B, M, D)``; ``None`` for none."""
     return torch.stack(list(embeddings), dim=1) if embeddings else None
@@ -261,11 +332,27 @@ def freeze_random_frame(clip: Tensor, *, generator: torch.Generator | None = Non
         >>> frozen.shape, bool((frozen == frozen[:, :, :1]).all())  # every frame the same
         (torch.Size([2, 1, 3, 1, 1]), True)
     """
-    batch, channels, frames, height, width = clip.shape
-    index = torch.randint(frames, (batch,), generator=generator, device=draw_device(generator))
+    return random_frame(clip, generator=generator).expand_as(clip).contiguous()
+
+
+def random_frame(clip: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+    """One random frame of each clip (the frame :func:`freeze_random_frame` repeats).
+
+    Shape:
+        ``(B, C, T, H, W)`` -> ``(B, C, 1, H, W)``.
+
+    Example:
+        >>> import torch
+        >>> clip = torch.arange(2 * 1 * 3 * 1 * 1, dtype=torch.float32).view(2, 1, 3, 1, 1)
+        >>> random_frame(clip, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([2, 1, 1, 1, 1])
+    """
+    batch, channels, _, height, width = clip.shape
+    index = torch.randint(
+        clip.shape[2], (batch,), generator=generator, device=draw_device(generator)
+    )
     index = index.to(clip.device).view(batch, 1, 1, 1, 1)
-    frame = clip.gather(2, index.expand(batch, channels, 1, height, width))
-    return frame.expand_as(clip).contiguous()
+    return clip.gather(2, index.expand(batch, channels, 1, height, width))
 
 
 def build_mixer(
@@ -385,6 +472,7 @@ def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
         hard_negatives=kinds,
         micro_on_mixed=parts.micro_on_mixed,
         mix_view=config.mix_view,
+        one_frame_still_keys=config.one_frame_still_keys,
         loss=loss,
         queue_size=config.queue_size,
     )
