@@ -13,6 +13,7 @@ the benchmark stops (``--force`` runs it anyway and marks the table invalid).
     python benchmarks/bias_benchmark.py --family photo  # photographs and a textured actor
     python benchmarks/bias_benchmark.py --quick         # one seed, few steps (CI smoke run)
     python benchmarks/bias_benchmark.py --no-frame-differences  # the previous backbone input
+    python benchmarks/bias_benchmark.py --one-frame-still-keys  # the cheaper key pass
 
 Families: ``procedural`` (procedural textures, the white disc), ``photo`` (crops of real
 photographs that scikit-image bundles, and a disc with its own random texture per video,
@@ -87,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="small3d reads frame differences beside the frames (default: the config's, on)",
     )
+    parser.add_argument(
+        "--one-frame-still-keys",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="encode the motionless hard negatives from one frame each (default: the "
+        "config's, off)",
+    )
     parser.add_argument("--output-dir", default="runs/bias-benchmark")
     parser.add_argument("--json", default=None, help="write all results here")
     args = parser.parse_args(argv)
@@ -115,6 +123,7 @@ def _benchmark(
         "synthetic_backgrounds": backgrounds,
         "synthetic_actor": actor,
         "frame_differences": args.frame_differences,
+        "one_frame_still_keys": args.one_frame_still_keys,
     }
     base = PretrainConfig(steps=args.steps, checkpoint_every=args.steps, device="auto", **data)
     splits = None

@@ -97,7 +97,9 @@ def test_training_mode_normalises_still_keys_with_the_key_batch(
     tiny_config: PretrainConfig,
 ) -> None:
     """In training mode the still keys follow the statistics of ``[k, mixed]`` only."""
-    config = dataclasses.replace(tiny_config, hard_negative="both").resolved()
+    config = dataclasses.replace(
+        tiny_config, hard_negative="both", one_frame_still_keys=True
+    ).resolved()
     torch.manual_seed(0)
     recipe = build_recipe(config)
     captured = _loss_inputs(recipe)
@@ -125,13 +127,15 @@ def test_the_photometric_draw_of_one_frame_is_that_of_its_still_clip() -> None:
     torch.testing.assert_close(whole, one.expand_as(whole))
 
 
-def test_defaults_follow_the_temporal_padding() -> None:
-    assert PretrainConfig().resolved().one_frame_still_keys
-    assert not PretrainConfig(temporal_padding="zeros").resolved().one_frame_still_keys
-    assert not PretrainConfig(batchnorm="sync").resolved().one_frame_still_keys
-    video = PretrainConfig(dataset="ucf101", root="videos", backbone="s3d")
-    assert not video.resolved().one_frame_still_keys
-    assert PretrainConfig(dataset="ucf101", root="videos").resolved().one_frame_still_keys
+def test_off_by_default_and_on_where_one_frame_stands_for_the_clip() -> None:
+    assert not PretrainConfig().resolved().one_frame_still_keys
+    assert PretrainConfig(one_frame_still_keys=True).resolved().one_frame_still_keys
+    video = PretrainConfig(dataset="ucf101", root="videos", one_frame_still_keys=True)
+    assert video.resolved().one_frame_still_keys  # r3d_18, converted to replicate padding
+    for refused in ({"batchnorm": "sync"}, {"backbone": "s3d", "dataset": "ucf101"}):
+        config = PretrainConfig(one_frame_still_keys=True, root="videos", **refused)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=re.escape("`one_frame_still_keys` needs")):
+            config.resolved()
 
 
 def test_one_frame_without_replicate_padding_is_refused() -> None:

@@ -67,8 +67,8 @@ def test_one_frame_still_keys_encode_the_still_negatives_after_the_key_batch(
     config = dataclasses.replace(
         tiny_config,
         hard_negative=hard_negative,  # type: ignore[arg-type]
+        one_frame_still_keys=True,
     ).resolved()
-    assert config.one_frame_still_keys  # the default with replicate temporal padding
     torch.manual_seed(0)
     recipe = build_recipe(config)
     shapes: list[tuple[int, int]] = []

@@ -201,8 +201,8 @@ class PretrainConfig:
         default=None,
         metadata=_help(
             "encode the motionless hard negatives (background, frozen frame) from one frame "
-            "each, normalised with the other keys' batch statistics: the same features at "
-            "about half the key pass [on with replicate temporal padding]"
+            "each, normalised with the other keys' batch statistics: a cheaper key pass "
+            "(needs replicate temporal padding) [off]"
         ),
     )
     static_hard_negatives: bool = field(
@@ -487,7 +487,9 @@ class PretrainConfig:
             and values["backbone"] != "s3d"
         )
         if values["one_frame_still_keys"] is None:
-            values["one_frame_still_keys"] = one_frame_possible
+            # Off by default: faster, but on three paired runs of the bias benchmark the
+            # gap moved by -3.1, +12.1 and +5.1 points (docs/benchmarks/speed.md).
+            values["one_frame_still_keys"] = False
         if values["one_frame_still_keys"] and not one_frame_possible:
             raise ValueError(
                 "`one_frame_still_keys` needs temporal_padding='replicate', batchnorm other "

@@ -92,9 +92,10 @@ class DebiasedMoCo(nn.Module):
             ``"frozen"``) from one frame each (:meth:`DebiasEncoder.encode_still`), after
             the other keys and normalised with their batch statistics
             (:func:`~bgdebias.models.normalise_with`), instead of as whole clips in the
-            key batch: the same features for a backbone with replicate temporal padding,
-            at about half the key pass's cost. ``False`` (default here) encodes them as
-            whole clips in the key batch, where they share its batch statistics.
+            key batch: the same features for a backbone with replicate temporal padding
+            (normalised with the statistics of ``[k, mixed]`` alone), at a fraction of the
+            negatives' cost. ``False`` (default) encodes them as whole clips in the key
+            batch, where they share its batch statistics.
 
     Example:
         >>> import torch
