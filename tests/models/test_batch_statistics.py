@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from bgdebias.models import BatchStatistics, normalise_with, record_batch_statistics
+from bgdebias.models import normalise_with, record_batch_statistics
+from bgdebias.models.batch_statistics import BatchStatistics
 
 
 def _model() -> nn.Sequential:

@@ -6,11 +6,7 @@
 """
 
 from bgdebias.models.backbone import VideoBackbone
-from bgdebias.models.batch_statistics import (
-    BatchStatistics,
-    normalise_with,
-    record_batch_statistics,
-)
+from bgdebias.models.batch_statistics import normalise_with, record_batch_statistics
 from bgdebias.models.factory import BACKBONE_STAGES, video_backbone
 from bgdebias.models.frame_differences import FrameDifferences
 from bgdebias.models.output import BackboneOutput
@@ -20,7 +16,6 @@ from bgdebias.models.temporal_padding import one_frame_unsafe_layers, replicate_
 __all__ = [
     "BACKBONE_STAGES",
     "BackboneOutput",
-    "BatchStatistics",
     "FrameDifferences",
     "Small3DCNN",
     "VideoBackbone",

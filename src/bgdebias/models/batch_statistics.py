@@ -50,9 +50,10 @@ def record_batch_statistics(module: nn.Module) -> Iterator[BatchStatistics]:
     Args:
         module: Any module, e.g. an encoder in training mode.
 
-    Yields:
-        Layer name -> ``(mean, variance)`` of the batch it normalised, each of shape
-        ``(C,)``, detached, in float32 (float64 for float64 inputs).
+    Returns:
+        A context manager that yields a mapping, filled as the layers run: layer name ->
+        ``(mean, variance)`` of the batch it normalised, each of shape ``(C,)``, detached,
+        in float32 (float64 for float64 inputs).
 
     Raises:
         ValueError: If ``module`` holds a ``SyncBatchNorm`` in training mode, or if a
@@ -109,6 +110,9 @@ def normalise_with(module: nn.Module, statistics: BatchStatistics) -> Iterator[N
         module: The module whose statistics were recorded by
             :func:`record_batch_statistics`.
         statistics: What :func:`record_batch_statistics` yielded.
+
+    Returns:
+        A context manager (it yields nothing).
 
     Raises:
         ValueError: If ``statistics`` names a layer that ``module`` does not hold, or one

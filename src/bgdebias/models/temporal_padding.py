@@ -137,7 +137,7 @@ def one_frame_unsafe_layers(model: nn.Module) -> list[str]:
     With replicate temporal padding, a clip whose frames are all equal gives features that
     are constant in time, equal to those of any one of its frames encoded alone. That holds
     through every layer that either reads one frame at a time (temporal kernel 1) or pads
-    time by replicating frames (:class:`ReplicateTimeConv3d` with enough padding); a 3D
+    time by replicating frames (``ReplicateTimeConv3d`` with enough padding); a 3D
     convolution with a wider kernel and zero (or no) temporal padding, or a pooling over
     several frames, breaks it.
 
