@@ -87,10 +87,7 @@ class DebiasEncoder(nn.Module):
     def forward(self, clip: Tensor) -> EncodedClips:
         """Encode a batch of clips. Shape: ``(B, C, T, H, W)``."""
         out = self.backbone(clip)
-        micro = None
-        if self.decomposition is not None and self.micro_head is not None:
-            micro = self.micro_head(self.decomposition(out.features).dynamic)
-        return EncodedClips(self.head(out.pooled), micro)
+        return self._embed(out.pooled, out.features)
 
     def encode_still(self, frames: Tensor) -> EncodedClips:
         """Encode still clips, each given by one frame: as :meth:`forward` would the clip.
@@ -141,9 +138,12 @@ class DebiasEncoder(nn.Module):
                 "with bgdebias.models.replicate_temporal_padding)"
             )
         out = self.backbone(frames)
+        # Two equal steps: the decomposition needs T >= 2, and finds no motion in them.
+        return self._embed(out.pooled, out.features.expand(-1, -1, 2, -1, -1))
+
+    def _embed(self, pooled: Tensor, features: Tensor) -> EncodedClips:
+        """Both heads on the backbone's pooled vector and stage map ``(B, C, T, H, W)``."""
         micro = None
         if self.decomposition is not None and self.micro_head is not None:
-            # Two equal steps: the decomposition needs T >= 2, and finds no motion in them.
-            still = out.features.expand(-1, -1, 2, -1, -1)
-            micro = self.micro_head(self.decomposition(still).dynamic)
-        return EncodedClips(self.head(out.pooled), micro)
+            micro = self.micro_head(self.decomposition(features).dynamic)
+        return EncodedClips(self.head(pooled), micro)
