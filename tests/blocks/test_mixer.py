@@ -82,6 +82,21 @@ def test_motionless_clip_is_not_mixed_and_flagged() -> None:
     assert torch.isfinite(out.mixed).all()
 
 
+def test_clip_whose_motion_is_all_under_the_mask_gate_is_not_mixed() -> None:
+    scene = moving_square_scene(batch=3)
+    clip = scene.clip.clone()
+    # Clip 1: its own scene, nothing moving but faint sensor noise in every frame.
+    noise = torch.rand(clip[1].shape, generator=torch.Generator().manual_seed(3))
+    clip[1] = scene.background[1].unsqueeze(1) + 0.01 * noise
+    mixer = SemiNegativePairMixer(StaticDynamicDecoupler(threshold="noise", mask_mode="frame"))
+    out = mixer(clip, generator=torch.Generator().manual_seed(0))
+    assert out.has_motion.tolist() == [True, True, True]
+    assert out.mask[1].max().item() == 0.0
+    assert out.applied.tolist() == [True, False, True]
+    assert torch.equal(out.mixed[1], clip[1])
+    assert not torch.equal(out.mixed[0], clip[0])
+
+
 def test_mixing_commutes_with_channel_normalisation() -> None:
     scene = moving_square_scene(batch=3)
     mean = torch.tensor([0.43, 0.39, 0.37]).view(1, 3, 1, 1, 1)

@@ -29,9 +29,12 @@ class MixedBatch:
             nothing that moves, the hard negative. Shape: ``(B, C, T, H, W)`` (expanded view).
         mask: Foreground mask used for mixing. Shape: ``(B, 1, T, H, W)``.
         partner: Index of the clip whose background each clip received. Shape: ``(B,)``.
-        applied: Whether each clip was mixed: drawn with ``mix_prob``, the clip moves, and
-            its partner is another clip. Only these are positives for motion: pass
-            ``applied`` as the loss's ``wide_valid``. Shape: ``(B,)``, bool.
+        applied: Whether each clip was mixed: drawn with ``mix_prob``, the clip moves, its
+            mask holds some foreground, and its partner is another clip. Only these are
+            positives for motion: pass ``applied`` as the loss's ``wide_valid``. A clip
+            that moves but whose motion stays under the mask's threshold everywhere (e.g.
+            sensor noise only) is not mixed: its "mixed" clip would be the partner's
+            background alone, sharing nothing with the clip. Shape: ``(B,)``, bool.
         has_motion: Whether anything moves in each clip; without motion the background
             equals the clip, so it is no negative: pass ``has_motion`` as the loss's
             ``background_valid``. Shape: ``(B,)``, bool.
@@ -162,7 +165,13 @@ class SemiNegativePairMixer(nn.Module):
         source = decoupled.static if self.background == "static" else clip
         merged = torch.lerp(source[partner], clip, decoupled.mask)
         foreign = partner != torch.arange(batch, device=clip.device)
-        applied = decoupled.has_motion & foreign & self._coins(batch, generator, clip.device)
+        has_foreground = decoupled.mask.flatten(1).amax(dim=1) > 0
+        applied = (
+            decoupled.has_motion
+            & has_foreground
+            & foreign
+            & self._coins(batch, generator, clip.device)
+        )
         mixed = torch.where(applied.view(-1, 1, 1, 1, 1), merged, clip)
         return MixedBatch(
             mixed=mixed,
