@@ -165,7 +165,7 @@ class SemiNegativePairMixer(nn.Module):
         source = decoupled.static if self.background == "static" else clip
         merged = torch.lerp(source[partner], clip, decoupled.mask)
         foreign = partner != torch.arange(batch, device=clip.device)
-        has_foreground = decoupled.mask.flatten(1).amax(dim=1) > 0
+        has_foreground = decoupled.mask.amax(dim=(1, 2, 3, 4)) > 0
         applied = (
             decoupled.has_motion
             & has_foreground
