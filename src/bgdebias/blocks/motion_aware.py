@@ -134,17 +134,36 @@ class MotionAwareDecomposition(nn.Module):
         self.detach_saliency = bool(detach_saliency)
         self.check_finite = bool(check_finite)
 
-    def forward(self, features: Tensor) -> MotionDecomposition:
+    def forward(self, features: Tensor, *, saliency: Tensor | None = None) -> MotionDecomposition:
         """Decompose a feature map.
 
         Args:
             features: Backbone feature map. Shape: ``(B, C, T, H, W)`` with ``T >= 2`` (and
                 ``C == channels`` when given).
+            saliency: Pool with this salient map instead of the one measured from
+                ``features`` (e.g. another clip's, to pool a still clip's features where
+                that clip's actor moves); returned as ``saliency``, while ``step_maps``
+                stay those of ``features``. Values in [0, 1]. Shape: ``(B, 1, H, W)``,
+                ``H`` and ``W`` those of ``features``.
 
         Returns:
             A :class:`MotionDecomposition`.
+
+        Example:
+            >>> import torch
+            >>> from bgdebias import MotionAwareDecomposition
+            >>> still = torch.ones(1, 2, 3, 2, 2)  # nothing moves: its own map is empty
+            >>> still[:, :, :, 0, 0] = 5.0
+            >>> decompose = MotionAwareDecomposition()
+            >>> decompose(still).dynamic.tolist()  # nothing to pool
+            [[0.0, 0.0]]
+            >>> where_another_clip_moves = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+            >>> decompose(still, saliency=where_another_clip_moves).dynamic.tolist()
+            [[5.0, 5.0]]
         """
         self._check(features)
+        if saliency is not None:
+            _check_saliency(saliency, features)
         projected = self._project(features)
         difference = projected[:, :, 1:] - projected[:, :, :-1]
         if difference.dtype not in (torch.float32, torch.float64):
@@ -154,7 +173,8 @@ class MotionAwareDecomposition(nn.Module):
         moving = squared > _NORM_EPS
         step_maps = torch.where(moving, squared.clamp_min(_NORM_EPS).sqrt(), 0.0)
         accumulated = step_maps.sum(dim=1)
-        saliency = minmax_normalize_maps(accumulated).unsqueeze(1)
+        if saliency is None:
+            saliency = minmax_normalize_maps(accumulated).unsqueeze(1)
         if self.detach_saliency:
             saliency = saliency.detach()
         mean_over_time = features.mean(dim=2)
@@ -198,6 +218,19 @@ class MotionAwareDecomposition(nn.Module):
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, detach_saliency={self.detach_saliency}"
+
+
+def _check_saliency(saliency: Tensor, features: Tensor) -> None:
+    """``saliency`` must be a floating ``(B, 1, H, W)`` map matching ``features``."""
+    check_tensor(saliency, "saliency")
+    check_floating(saliency, "saliency")
+    batch, _, _, height, width = features.shape
+    expected = (batch, 1, height, width)
+    if tuple(saliency.shape) != expected:
+        raise ValueError(
+            f"`saliency` must have shape (B, 1, H, W) = {expected} to match `features` of "
+            f"shape {tuple(features.shape)}, got {tuple(saliency.shape)}"
+        )
 
 
 def _weighted_pool(features: Tensor, weights: Tensor) -> Tensor:

@@ -209,6 +209,14 @@ class PretrainConfig:
         default=False,
         metadata=_help("give the appearance term the hard negatives too"),
     )
+    micro_negative_saliency: Literal["own", "positive"] = field(
+        default="own",
+        metadata=_help(
+            "where the micro term's motionless hard negatives are pooled: their own (empty) "
+            "salient map (own: one shared vector) or the mixed clip's, where the actor "
+            "moves (positive: the scene around the actor's path)"
+        ),
+    )
     # Data.
     dataset: DatasetName = field(default="synthetic", metadata=_help("training data"))
     root: str | None = field(
@@ -371,6 +379,7 @@ class PretrainConfig:
         check_choice(self.batchnorm, "batchnorm", ("shuffle", "sync", "local"))
         check_choice(self.mix_view, "mix_view", ("query", "key"))
         check_choice(self.mix_colours, "mix_colours", ("raw", "augmented"))
+        check_choice(self.micro_negative_saliency, "micro_negative_saliency", ("own", "positive"))
         check_choice(
             self.hard_negative, "hard_negative", ("background", "frozen", "both", "reversed", "all")
         )

@@ -21,6 +21,10 @@ class EncodedClips:
         embedding: Projected global embedding. Shape: ``(B, projection_dim)``.
         micro_embedding: Projected dynamic (saliency-pooled) embedding, or ``None`` without
             the micro branch. Shape: ``(B, projection_dim)``.
+        features: The stage feature map the micro branch read, kept only when asked
+            (``keep_maps=True``) and with a micro branch, else ``None``. Shape:
+            ``(B, C', T', H', W')``.
+        saliency: Its salient map, kept likewise. Shape: ``(B, 1, H', W')``.
 
     Example:
         >>> import torch
@@ -34,6 +38,8 @@ class EncodedClips:
 
     embedding: Tensor
     micro_embedding: Tensor | None
+    features: Tensor | None = None
+    saliency: Tensor | None = None
 
 
 class DebiasEncoder(nn.Module):
@@ -84,12 +90,52 @@ class DebiasEncoder(nn.Module):
                 backbone.stage_channels, hidden_dim=hidden_dim, out_dim=projection_dim
             )
 
-    def forward(self, clip: Tensor) -> EncodedClips:
-        """Encode a batch of clips. Shape: ``(B, C, T, H, W)``."""
-        out = self.backbone(clip)
-        return self._embed(out.pooled, out.features)
+    def forward(self, clip: Tensor, *, keep_maps: bool = False) -> EncodedClips:
+        """Encode a batch of clips. Shape: ``(B, C, T, H, W)``.
 
-    def encode_still(self, frames: Tensor) -> EncodedClips:
+        With ``keep_maps`` the result also holds the stage feature map and its salient map
+        (for :meth:`micro_embedding_where`).
+        """
+        out = self.backbone(clip)
+        return self._embed(out.pooled, out.features, keep_maps=keep_maps)
+
+    def micro_embedding_where(self, features: Tensor, saliency: Tensor) -> Tensor:
+        """The dynamic embedding of ``features`` pooled with a given salient map.
+
+        E.g. a still clip's features pooled where another clip's actor moves: the scene
+        around that actor, as the micro head sees it (a still clip's own salient map is
+        empty, so its own dynamic embedding is the same vector for every still clip).
+
+        Args:
+            features: Stage feature maps (``EncodedClips.features``). Shape:
+                ``(B, C', T', H', W')``.
+            saliency: Salient maps to pool with (``EncodedClips.saliency`` of other
+                clips). Shape: ``(B, 1, H', W')``.
+
+        Returns:
+            The projected dynamic embeddings. Shape: ``(B, projection_dim)``.
+
+        Raises:
+            ValueError: If the encoder has no micro branch, or the shapes do not match.
+
+        Example:
+            >>> import torch
+            >>> from bgdebias.models import Small3DCNN
+            >>> backbone = Small3DCNN(base_width=2, generator=torch.Generator().manual_seed(0))
+            >>> encoder = DebiasEncoder(backbone, projection_dim=8, hidden_dim=16, micro=True)
+            >>> clips = torch.rand(2, 3, 8, 32, 32, generator=torch.Generator().manual_seed(0))
+            >>> out = encoder(clips, keep_maps=True)
+            >>> again = encoder.micro_embedding_where(out.features, out.saliency)
+            >>> torch.allclose(again, out.micro_embedding)  # its own map: the same embedding
+            True
+        """
+        if self.decomposition is None or self.micro_head is None:
+            raise ValueError("`micro_embedding_where` needs an encoder built with micro=True")
+        dynamic = self.decomposition(features, saliency=saliency).dynamic
+        embedding: Tensor = self.micro_head(dynamic)
+        return embedding
+
+    def encode_still(self, frames: Tensor, *, keep_maps: bool = False) -> EncodedClips:
         """Encode still clips, each given by one frame: as :meth:`forward` would the clip.
 
         A clip whose frames are all equal gives features constant in time through a
@@ -102,6 +148,8 @@ class DebiasEncoder(nn.Module):
 
         Args:
             frames: One frame per clip. Shape: ``(B, C, 1, H, W)``.
+            keep_maps: Keep the stage feature map (two equal time steps) and its (empty)
+                salient map, as :meth:`forward` does.
 
         Returns:
             The clips' embeddings. Shape: ``(B, projection_dim)`` each.
@@ -139,11 +187,15 @@ class DebiasEncoder(nn.Module):
             )
         out = self.backbone(frames)
         # Two equal steps: the decomposition needs T >= 2, and finds no motion in them.
-        return self._embed(out.pooled, out.features.expand(-1, -1, 2, -1, -1))
+        features = out.features.expand(-1, -1, 2, -1, -1)
+        return self._embed(out.pooled, features, keep_maps=keep_maps)
 
-    def _embed(self, pooled: Tensor, features: Tensor) -> EncodedClips:
+    def _embed(self, pooled: Tensor, features: Tensor, *, keep_maps: bool) -> EncodedClips:
         """Both heads on the backbone's pooled vector and stage map ``(B, C, T, H, W)``."""
-        micro = None
-        if self.decomposition is not None and self.micro_head is not None:
-            micro = self.micro_head(self.decomposition(features).dynamic)
-        return EncodedClips(self.head(pooled), micro)
+        if self.decomposition is None or self.micro_head is None:
+            return EncodedClips(self.head(pooled), None)
+        decomposed = self.decomposition(features)
+        micro = self.micro_head(decomposed.dynamic)
+        if not keep_maps:
+            return EncodedClips(self.head(pooled), micro)
+        return EncodedClips(self.head(pooled), micro, features, decomposed.saliency)

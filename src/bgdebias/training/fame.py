@@ -115,8 +115,8 @@ class FAMEMoCo(DebiasedMoCo):
         other = finish(key_view)
         temperature = self.loss.temperature
         with torch.no_grad():
-            key_other, _ = self._encode_keys(other, shuffle_generator)
-            key_merged, _ = self._encode_keys(merged, shuffle_generator)
+            key_other = self._encode_keys(other, shuffle_generator)[0].embedding
+            key_merged = self._encode_keys(merged, shuffle_generator)[0].embedding
         merged_term = info_nce(
             self._query_forward(merged).embedding,
             key_other,

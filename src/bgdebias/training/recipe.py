@@ -25,13 +25,14 @@ from bgdebias.models import (
 )
 from bgdebias.training.config import ResolvedPretrainConfig
 from bgdebias.training.distributed import shuffle_across_ranks, unshuffle_across_ranks
-from bgdebias.training.encoder import DebiasEncoder
+from bgdebias.training.encoder import DebiasEncoder, EncodedClips
 
 HardNegative = Literal["background", "frozen", "reversed"]
 HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen", "reversed")
 #: The hard negatives in which nothing moves (each repeats one frame).
 STILL_HARD_NEGATIVES: tuple[str, ...] = ("background", "frozen")
 MixView = Literal["query", "key"]
+MicroNegativeSaliency = Literal["own", "positive"]
 Photometric = Callable[[Tensor, "torch.Generator | None"], Tensor]
 
 #: The recipe's hard negatives for each value of ``PretrainConfig.hard_negative``.
@@ -96,6 +97,13 @@ class DebiasedMoCo(nn.Module):
             (normalised with the statistics of ``[k, mixed]`` alone), at a fraction of the
             negatives' cost. ``False`` (default) encodes them as whole clips in the key
             batch, where they share its batch statistics.
+        micro_negative_saliency: Where the micro term's motionless hard negatives
+            (``"background"``, ``"frozen"``) are pooled: ``"own"`` (default), with their
+            own salient map, which is empty (nothing moves), so every such negative is one
+            shared vector, the micro head's image of a zero feature; or ``"positive"``,
+            with the mixed clip's salient map (where the clip's actor moves), so each
+            negative is the clip's own scene around its actor's path, the micro
+            background bias itself.
 
     Example:
         >>> import torch
@@ -133,6 +141,7 @@ class DebiasedMoCo(nn.Module):
         micro_on_mixed: bool = True,
         mix_view: MixView = "query",
         one_frame_still_keys: bool = False,
+        micro_negative_saliency: MicroNegativeSaliency = "own",
     ) -> None:
         super().__init__()
         if loss.w_wide > 0 and mixer is None:
@@ -160,6 +169,9 @@ class DebiasedMoCo(nn.Module):
         )
         self.micro_on_mixed = bool(micro_on_mixed) and mixer is not None
         self.mix_view: MixView = check_choice(mix_view, "mix_view", ("query", "key"))
+        self.micro_negative_saliency: MicroNegativeSaliency = check_choice(
+            micro_negative_saliency, "micro_negative_saliency", ("own", "positive")
+        )
         self.loss = loss
         embed_dim = encoder.head.out_dim
         self.queue = MemoryQueue(embed_dim, queue_size)
@@ -219,19 +231,27 @@ class DebiasedMoCo(nn.Module):
                     negative_chunks.append((False, len(key_inputs)))
                     clip = _hard_negative(kind, source, mixed.background, generator)
                     key_inputs.append(finish(clip))
+        borrow = self._pools_still_negatives_on_positive()
         # Keys first: the key batch then never sits in memory beside the query encoder's
         # saved activations (measured: peak step memory of the full method over plain MoCo
         # 1.60x -> 1.13x with r3d_18).
         with torch.no_grad():
-            key_embedding, key_micro = self._encode_keys(
+            clip_keys, still_keys = self._encode_keys(
                 torch.cat(key_inputs),
                 shuffle_generator,
                 still=torch.cat(still_frames) if still_frames else None,
+                keep_maps=borrow,
             )
+            key_embedding, key_micro = _joined(clip_keys, still_keys)
         query = self._query_forward(finish(query_view))
         embeddings = torch.split(key_embedding, batch)
-        micro = torch.split(key_micro, batch) if key_micro is not None else None
+        micro = list(torch.split(key_micro, batch)) if key_micro is not None else None
         order = [len(key_inputs) + i if still else i for still, i in negative_chunks]
+        if borrow and micro is not None:
+            with torch.no_grad():
+                self._pool_still_negatives_on_positive(
+                    micro, clip_keys, still_keys, negative_chunks, batch
+                )
         negatives = _stack_negatives([embeddings[i] for i in order])
         micro_negatives = None if micro is None else _stack_negatives([micro[i] for i in order])
         negative_valid = None
@@ -256,43 +276,100 @@ class DebiasedMoCo(nn.Module):
             self.micro_queue.enqueue(micro[0])
         return out
 
+    def _pools_still_negatives_on_positive(self) -> bool:
+        """Whether the micro term's still negatives borrow the mixed clip's salient map."""
+        return (
+            self.micro_negative_saliency == "positive"
+            and self.key_encoder.micro_head is not None
+            and any(kind in STILL_HARD_NEGATIVES for kind in self.hard_negatives)
+        )
+
+    def _pool_still_negatives_on_positive(
+        self,
+        micro: list[Tensor],
+        clip_keys: EncodedClips,
+        still_keys: EncodedClips | None,
+        negative_chunks: Sequence[tuple[bool, int]],
+        batch: int,
+    ) -> None:
+        """Replace, in ``micro``, each still negative's dynamic key by its features pooled
+        with the mixed clip's (chunk 1's) salient map."""
+        all_features, all_saliency = _kept_maps(clip_keys)
+        clip_features = torch.split(all_features, batch)
+        positive_saliency = torch.split(all_saliency, batch)[1]
+        first_still = len(clip_features)
+        for kind, (still, i) in zip(self.hard_negatives, negative_chunks, strict=True):
+            if kind not in STILL_HARD_NEGATIVES:
+                continue
+            if still:
+                features = torch.split(_kept_maps(still_keys)[0], batch)[i]
+                position = first_still + i
+            else:
+                features, position = clip_features[i], i
+            micro[position] = self.key_encoder.micro_embedding_where(features, positive_saliency)
+
     def _encode_keys(
         self,
         inputs: Tensor,
         shuffle_generator: torch.Generator | None,
         *,
         still: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor | None]:
-        """Keys of ``inputs`` ``(N, C, T, H, W)``, then of the one-frame ``still`` clips."""
+        keep_maps: bool = False,
+    ) -> tuple[EncodedClips, EncodedClips | None]:
+        """Keys of ``inputs`` ``(N, C, T, H, W)``, and of the one-frame ``still`` clips."""
         if still is None:
-            return self._encode_clips(inputs, shuffle_generator)
+            return self._encode_clips(inputs, shuffle_generator, keep_maps=keep_maps), None
         with record_batch_statistics(self.key_encoder) as statistics:
-            embedding, micro = self._encode_clips(inputs, shuffle_generator)
+            clip_keys = self._encode_clips(inputs, shuffle_generator, keep_maps=keep_maps)
         with normalise_with(self.key_encoder, statistics):
-            still_keys = self.key_encoder.encode_still(still)
-        embedding = torch.cat([embedding, still_keys.embedding])
-        if micro is None or still_keys.micro_embedding is None:
-            return embedding, None
-        return embedding, torch.cat([micro, still_keys.micro_embedding])
+            still_keys = self.key_encoder.encode_still(still, keep_maps=keep_maps)
+        return clip_keys, still_keys
 
     def _encode_clips(
-        self, inputs: Tensor, shuffle_generator: torch.Generator | None
-    ) -> tuple[Tensor, Tensor | None]:
+        self,
+        inputs: Tensor,
+        shuffle_generator: torch.Generator | None,
+        *,
+        keep_maps: bool = False,
+    ) -> EncodedClips:
         if shuffle_generator is None:
-            keys = self.key_encoder(inputs)
-            return keys.embedding, keys.micro_embedding
+            return self.key_encoder(inputs, keep_maps=keep_maps)  # type: ignore[no-any-return]
         shard, permutation = shuffle_across_ranks(inputs, shuffle_generator)
-        keys = self.key_encoder(shard)
-        micro = keys.micro_embedding
-        return (
+        keys = self.key_encoder(shard, keep_maps=keep_maps)
+
+        def unshuffle(value: Tensor | None) -> Tensor | None:
+            return None if value is None else unshuffle_across_ranks(value, permutation)
+
+        return EncodedClips(
             unshuffle_across_ranks(keys.embedding, permutation),
-            None if micro is None else unshuffle_across_ranks(micro, permutation),
+            unshuffle(keys.micro_embedding),
+            unshuffle(keys.features),
+            unshuffle(keys.saliency),
         )
 
     @torch.no_grad()
     def update_key_encoder(self, momentum: float) -> None:
         """EMA step of the key encoder towards the query encoder."""
         update_momentum(self.query_encoder, self.key_encoder, momentum)
+
+
+def _kept_maps(keys: EncodedClips | None) -> tuple[Tensor, Tensor]:
+    """The feature and salient maps that an encoding with ``keep_maps=True`` kept."""
+    if keys is None or keys.features is None or keys.saliency is None:
+        raise RuntimeError("the keys were encoded without keep_maps=True")  # a recipe bug
+    return keys.features, keys.saliency
+
+
+def _joined(
+    clip_keys: EncodedClips, still_keys: EncodedClips | None
+) -> tuple[Tensor, Tensor | None]:
+    """The embeddings and dynamic embeddings of the clips, then of the still frames."""
+    if still_keys is None:
+        return clip_keys.embedding, clip_keys.micro_embedding
+    embedding = torch.cat([clip_keys.embedding, still_keys.embedding])
+    if clip_keys.micro_embedding is None or still_keys.micro_embedding is None:
+        return embedding, None
+    return embedding, torch.cat([clip_keys.micro_embedding, still_keys.micro_embedding])
 
 
 def _hard_negative(
@@ -474,6 +551,7 @@ def build_recipe(config: ResolvedPretrainConfig) -> DebiasedMoCo:
         micro_on_mixed=parts.micro_on_mixed,
         mix_view=config.mix_view,
         one_frame_still_keys=config.one_frame_still_keys,
+        micro_negative_saliency=config.micro_negative_saliency,
         loss=loss,
         queue_size=config.queue_size,
     )
