@@ -14,6 +14,7 @@ the benchmark stops (``--force`` runs it anyway and marks the table invalid).
     python benchmarks/bias_benchmark.py --quick         # one seed, few steps (CI smoke run)
     python benchmarks/bias_benchmark.py --no-frame-differences  # the previous backbone input
     python benchmarks/bias_benchmark.py --one-frame-still-keys  # the cheaper key pass
+    python benchmarks/bias_benchmark.py --micro-negative-saliency own  # the earlier micro negatives
 
 Families: ``procedural`` (procedural textures, the white disc), ``photo`` (crops of real
 photographs that scikit-image bundles, and a disc with its own random texture per video,
@@ -95,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         help="encode the motionless hard negatives from one frame each (default: the "
         "config's, off)",
     )
+    parser.add_argument(
+        "--micro-negative-saliency",
+        choices=("own", "positive"),
+        default=None,
+        help="where the micro term's still hard negatives are pooled (default: the "
+        "config's)",
+    )
     parser.add_argument("--output-dir", default="runs/bias-benchmark")
     parser.add_argument("--json", default=None, help="write all results here")
     args = parser.parse_args(argv)
@@ -125,6 +133,8 @@ def _benchmark(
         "frame_differences": args.frame_differences,
         "one_frame_still_keys": args.one_frame_still_keys,
     }
+    if args.micro_negative_saliency is not None:
+        data["micro_negative_saliency"] = args.micro_negative_saliency
     base = PretrainConfig(steps=args.steps, checkpoint_every=args.steps, device="auto", **data)
     splits = None
     if args.quick:

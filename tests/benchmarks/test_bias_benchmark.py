@@ -26,6 +26,7 @@ def test_quick_mode_produces_the_table(tmp_path: Path) -> None:
     assert payload["complete"] is True
     assert payload["family"] == "procedural"
     assert payload["config"]["one_frame_still_keys"] is False  # the default
+    assert payload["config"]["micro_negative_saliency"] == "own"  # the default
 
 
 def test_quick_photo_family_with_fame(tmp_path: Path) -> None:
@@ -35,6 +36,7 @@ def test_quick_photo_family_with_fame(tmp_path: Path) -> None:
         sys.executable, str(SCRIPT), "--quick", "--family", "photo",
         "--output-dir", str(tmp_path / "runs"), "--json", str(results),
         "--methods", "fame", "full", "--one-frame-still-keys",
+        "--micro-negative-saliency", "positive",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -44,6 +46,7 @@ def test_quick_photo_family_with_fame(tmp_path: Path) -> None:
     assert payload["config"]["synthetic_backgrounds"] == "photo"
     assert payload["config"]["synthetic_actor"] == "textured"
     assert payload["config"]["one_frame_still_keys"] is True
+    assert payload["config"]["micro_negative_saliency"] == "positive"
     assert [run["method"] for run in payload["runs"]] == ["supervised_independent", "fame", "full"]
 
 
