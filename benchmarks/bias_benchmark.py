@@ -100,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "--micro-negative-saliency",
         choices=("own", "positive"),
         default=None,
-        help="where the micro term's still hard negatives are pooled (default: the "
-        "config's)",
+        help="where the micro term's still hard negatives are pooled (default: the config's)",
     )
     parser.add_argument("--output-dir", default="runs/bias-benchmark")
     parser.add_argument("--json", default=None, help="write all results here")
