@@ -47,3 +47,13 @@ def iou(mask: Tensor, truth: Tensor) -> float:
     predicted = mask > 0.5
     union = (predicted | truth).sum().item()
     return float((predicted & truth).sum().item() / max(union, 1))
+
+
+def two_views_of_a_moving_square(batch: int = 4, size: int = 32) -> tuple[Tensor, Tensor]:
+    """Two views (B, 3, 8, H, W) of a bright square moving right over random static noise."""
+    generator = torch.Generator().manual_seed(0)
+    base = torch.rand(batch, 3, 1, size, size, generator=generator).expand(-1, -1, 8, -1, -1)
+    moving = base.clone()
+    for t in range(8):  # the square moves, so the mixer finds motion
+        moving[:, :, t, 10:16, 2 + 3 * t : 8 + 3 * t] = 1.0
+    return moving, moving.flip(-2)

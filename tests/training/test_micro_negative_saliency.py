@@ -20,15 +20,7 @@ from bgdebias.training import (
     build_mixer,
     build_recipe,
 )
-
-
-def _views(batch: int = 4, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(0)
-    base = torch.rand(batch, 3, 1, size, size, generator=generator).expand(-1, -1, 8, -1, -1)
-    moving = base.clone()
-    for t in range(8):  # a bright square moving right, so the mixer finds motion
-        moving[:, :, t, 10:16, 2 + 3 * t : 8 + 3 * t] = 1.0
-    return moving, moving.flip(-2)
+from scenes import two_views_of_a_moving_square
 
 
 class _Recorder:
@@ -54,7 +46,7 @@ def _step(
     torch.manual_seed(0)
     recipe = build_recipe(resolved)
     recorder = _Recorder(recipe)
-    recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    recipe(*two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0))
     return recipe, recorder
 
 
@@ -110,7 +102,9 @@ def test_the_one_frame_key_pass_gives_the_same_pooled_negatives() -> None:
             micro_negative_saliency="positive",
         ).eval()
         with torch.no_grad():
-            losses.append(recipe(*_views(), generator=torch.Generator().manual_seed(0)))
+            losses.append(
+                recipe(*two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0))
+            )
     torch.testing.assert_close(losses[0].micro, losses[1].micro, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(losses[0].wide, losses[1].wide, atol=1e-5, rtol=1e-4)
 
@@ -118,7 +112,7 @@ def test_the_one_frame_key_pass_gives_the_same_pooled_negatives() -> None:
 def test_micro_embedding_where_with_its_own_map_is_the_micro_embedding() -> None:
     torch.manual_seed(0)
     encoder = DebiasEncoder(Small3DCNN(base_width=2), projection_dim=8, hidden_dim=16, micro=True)
-    clips, _ = _views()
+    clips, _ = two_views_of_a_moving_square()
     out = encoder(clips, keep_maps=True)
     assert out.features is not None
     assert out.saliency is not None

@@ -7,15 +7,7 @@ import torch
 from torch import nn
 
 from bgdebias.training import PretrainConfig, ResolvedPretrainConfig, build_recipe
-
-
-def _views(batch: int = 4, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(0)
-    base = torch.rand(batch, 3, 1, size, size, generator=generator).expand(-1, -1, 8, -1, -1)
-    moving = base.clone()
-    for t in range(8):  # a bright square moving right, so the mixer finds motion
-        moving[:, :, t, 10:16, 2 + 3 * t : 8 + 3 * t] = 1.0
-    return moving, moving.flip(-2)
+from scenes import two_views_of_a_moving_square
 
 
 def _count_key_batches(recipe: nn.Module) -> list[int]:
@@ -52,7 +44,7 @@ def test_backgrounds_go_through_the_key_encoder_in_the_keys_batch(
     torch.manual_seed(0)
     recipe = build_recipe(config)
     sizes = _count_key_batches(recipe)
-    query, key = _views()
+    query, key = two_views_of_a_moving_square()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     assert sizes == [key_batch]
 
@@ -75,7 +67,7 @@ def test_one_frame_still_keys_encode_the_still_negatives_after_the_key_batch(
     recipe.key_encoder.backbone.register_forward_hook(
         lambda _module, args, _out: shapes.append((args[0].shape[0], args[0].shape[2]))
     )
-    query, key = _views()
+    query, key = two_views_of_a_moving_square()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     assert shapes == [(moving, 8)] + ([(still, 1)] if still else [])
 
@@ -85,7 +77,7 @@ def test_plain_moco_has_only_the_static_term(tiny_config: PretrainConfig) -> Non
     recipe = build_recipe(config)
     assert recipe.mixer is None
     assert recipe.micro_queue is None
-    out = recipe(*_views())
+    out = recipe(*two_views_of_a_moving_square())
     assert out.wide.item() == 0.0
     assert out.micro.item() == 0.0
     torch.testing.assert_close(out.total, out.static)
@@ -95,7 +87,7 @@ def test_full_method_gradients_and_key_encoder_momentum(tiny_config: PretrainCon
     config = tiny_config.resolved()
     torch.manual_seed(0)
     recipe = build_recipe(config)
-    out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    out = recipe(*two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0))
     assert out.wide.item() > 0
     assert out.micro.item() > 0
     out.total.backward()
@@ -117,7 +109,7 @@ def test_full_method_gradients_and_key_encoder_momentum(tiny_config: PretrainCon
 def test_each_step_enqueues_the_batch_keys(tiny_config: PretrainConfig) -> None:
     recipe = build_recipe(tiny_config.resolved())
     before = recipe.queue.negatives.clone()
-    recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    recipe(*two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0))
     changed = (recipe.queue.negatives != before).any(dim=1)
     assert int(changed.sum()) == 4
 
@@ -131,7 +123,9 @@ def test_full_contrasts_the_micro_term_against_the_mixed_clip(
         config = dataclasses.replace(tiny_config, method=method).resolved()
         torch.manual_seed(0)
         recipe = build_recipe(config)
-        losses[method] = recipe(*_views(), generator=torch.Generator().manual_seed(0))
+        losses[method] = recipe(
+            *two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0)
+        )
     torch.testing.assert_close(losses["full"].static, losses["semi_negative_micro"].static)
     torch.testing.assert_close(losses["full"].wide, losses["semi_negative_micro"].wide)
     assert not torch.isclose(losses["full"].micro, losses["semi_negative_micro"].micro)
@@ -171,7 +165,7 @@ def test_the_micro_term_gets_the_hard_negatives_too(
 ) -> None:
     config = dataclasses.replace(tiny_config, hard_negative=hard_negative).resolved()  # type: ignore[arg-type]
     recipe, spy = _spied_recipe(config)
-    recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    recipe(*two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
     wide, micro = call["background_key"], call["micro_background_key"]
     assert isinstance(wide, torch.Tensor)
@@ -188,7 +182,7 @@ def test_unmixed_clips_are_no_wide_positives(tiny_config: PretrainConfig) -> Non
     """With ``mix_prob=0`` no clip is mixed: the wide and micro terms have no valid row."""
     config = dataclasses.replace(tiny_config, mix_prob=0.0).resolved()
     recipe, spy = _spied_recipe(config)
-    out = recipe(*_views(), generator=torch.Generator().manual_seed(0))
+    out = recipe(*two_views_of_a_moving_square(), generator=torch.Generator().manual_seed(0))
     call = spy.calls[0]
     wide_valid = call["wide_valid"]
     assert isinstance(wide_valid, torch.Tensor)
@@ -208,7 +202,7 @@ def test_the_mixed_positive_comes_from_the_chosen_view(
     seen: list[torch.Tensor] = []
     assert recipe.mixer is not None
     recipe.mixer.register_forward_hook(lambda _module, args, _out: seen.append(args[0]))
-    query, key = _views()
+    query, key = two_views_of_a_moving_square()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     assert torch.equal(seen[0], key if mix_view == "key" else query)
 
@@ -223,7 +217,11 @@ def test_every_encoded_clip_gets_its_own_photometric_draw(tiny_config: PretrainC
         finished.append(clips.shape[0])
         return clips * 0.5
 
-    recipe(*_views(), generator=torch.Generator().manual_seed(0), photometric=photometric)
+    recipe(
+        *two_views_of_a_moving_square(),
+        generator=torch.Generator().manual_seed(0),
+        photometric=photometric,
+    )
     assert finished == [4, 4, 4, 4, 4]  # key, mixed, background, frozen, then the query
 
 
@@ -248,7 +246,7 @@ def test_the_reversed_negative_is_the_mixed_view_played_backwards(
     recipe.key_encoder.backbone.register_forward_hook(
         lambda _module, args, _out: encoded.append(args[0])
     )
-    query, key = _views()
+    query, key = two_views_of_a_moving_square()
     recipe(query, key, generator=torch.Generator().manual_seed(0))
     key_batch = encoded[0].view(3, *query.shape)  # key, mixed, reversed
     assert torch.equal(key_batch[2], query.flip(2))
