@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.utils.data import DataLoader
 
 from bgdebias import training
@@ -58,8 +58,8 @@ class PretrainStep:
         Args:
             config: The configuration (resolved here).
             device: Where to put the model.
-            channels_last: Convert every ``Conv3d`` weight (and each batch) to
-                ``channels_last_3d``.
+            channels_last: Store every ``Conv3d`` weight as ``channels_last_3d`` (the
+                configuration's ``channels_last``) and convert each batch too.
             compile_backend: ``torch.compile`` the query and key encoders with this backend
                 (``"inductor"``, ``"eager"``, ...); ``None`` keeps eager mode.
             total_steps: Length of the momentum and learning-rate schedules.
@@ -67,13 +67,11 @@ class PretrainStep:
         Returns:
             The step, with its recipe in training mode.
         """
-        resolved = dataclasses.replace(config, steps=total_steps).resolved()
+        resolved = dataclasses.replace(
+            config, steps=total_steps, channels_last=channels_last
+        ).resolved()
         step = training.PretrainStep.build(resolved, device)
         recipe = step.recipe.train()
-        if channels_last:
-            for module in recipe.modules():
-                if isinstance(module, nn.Conv3d):
-                    module.to(memory_format=torch.channels_last_3d)
         if compile_backend is not None:
             # The query encoder runs through the recipe's alias of the same module object,
             # so compiling the module in place covers it.

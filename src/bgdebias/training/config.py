@@ -337,6 +337,13 @@ class PretrainConfig:
     )
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N"))
     amp: bool = field(default=True, metadata=_help("bfloat16 autocast on CUDA"))
+    channels_last: bool = field(
+        default=True,
+        metadata=_help(
+            "store the 3D convolutions' weights channels-last (torch.channels_last_3d): a "
+            "faster training step on CPUs (oneDNN), same results up to rounding"
+        ),
+    )
     output_dir: str = field(
         default="runs/pretrain",
         metadata=_help("run folder: config.json, log.csv, loss.png, checkpoints"),
@@ -389,6 +396,7 @@ class PretrainConfig:
         for name in ("frame_differences", "one_frame_still_keys"):
             if getattr(self, name) is not None:
                 check_bool(getattr(self, name), name)
+        check_bool(self.channels_last, "channels_last")
         check_choice(self.missing_files, "missing_files", ("raise", "skip"))
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("sgd", "adamw"))

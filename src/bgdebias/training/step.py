@@ -13,6 +13,7 @@ from torch import Tensor
 from bgdebias.losses import DualBackgroundLossOutput
 from bgdebias.moco import cosine_momentum
 from bgdebias.training.config import ResolvedPretrainConfig
+from bgdebias.training.memory_format import convolutions_to_channels_last
 from bgdebias.training.recipe import DebiasedMoCo, build_recipe
 from bgdebias.training.state import TrainingState
 from bgdebias.training.views import ClipViewAugmentation, view_augmentation
@@ -93,6 +94,9 @@ class PretrainStep:
     ) -> PretrainStep:
         """Seed torch with ``config.seed``, build the recipe on ``device`` and its state.
 
+        With ``config.channels_last`` the recipe's 3D convolutions are stored channels-last
+        (:func:`~bgdebias.training.memory_format.convolutions_to_channels_last`).
+
         Args:
             config: The run's resolved configuration.
             device: Where the recipe runs.
@@ -104,6 +108,8 @@ class PretrainStep:
         """
         torch.manual_seed(config.seed)
         recipe = build_recipe(config).to(device)
+        if config.channels_last:
+            convolutions_to_channels_last(recipe)
         state = TrainingState.start(config, recipe, trainable=recipe.query_encoder, rank=rank)
         return cls(config, state, view_augmentation(config), device, shuffle_keys)
 

@@ -13,6 +13,7 @@ from bgdebias.models import VideoBackbone
 from bgdebias.training.config import PretrainConfig
 from bgdebias.training.data import collate_labelled_videos
 from bgdebias.training.distributed import DistributedContext
+from bgdebias.training.memory_format import convolutions_to_channels_last
 from bgdebias.training.recipe import build_backbone
 from bgdebias.training.sampler import StepBatchSampler
 from bgdebias.training.state import TrainingState
@@ -51,6 +52,8 @@ def train_supervised(
     config = config.resolved()
     torch.manual_seed(config.seed)
     backbone = build_backbone(config)
+    if config.channels_last:
+        convolutions_to_channels_last(backbone)
     model = nn.ModuleDict(
         {"backbone": backbone, "head": nn.Linear(backbone.embed_dim, num_classes)}
     )
