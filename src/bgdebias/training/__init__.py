@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bgdebias.training.knn_monitor import KNNMonitor, knn_monitor_for, knn_top1
     from bgdebias.training.loop import pretrain
     from bgdebias.training.loss_curve import LOSS_COLUMNS, LossCurvePlot, plot_loss_curve
+    from bgdebias.training.memory_format import convolutions_to_channels_last
     from bgdebias.training.optim import build_optimizer, cosine_schedule
     from bgdebias.training.pictures import (
         PictureLogger,
@@ -93,6 +94,7 @@ __all__ = [
     "build_pretrain_dataset",
     "build_recipe",
     "collate_videos",
+    "convolutions_to_channels_last",
     "cosine_schedule",
     "export_backbone",
     "fame_mixer",
@@ -161,6 +163,7 @@ __getattr__, __dir__ = lazy_exports(
             ["KNNMonitor", "knn_monitor_for", "knn_top1"], "bgdebias.training.knn_monitor"
         ),
         **dict.fromkeys(["pretrain"], "bgdebias.training.loop"),
+        **dict.fromkeys(["convolutions_to_channels_last"], "bgdebias.training.memory_format"),
         **dict.fromkeys(
             ["LOSS_COLUMNS", "LossCurvePlot", "plot_loss_curve"], "bgdebias.training.loss_curve"
         ),

@@ -22,7 +22,7 @@ def convolutions_to_channels_last(model: nn.Module) -> int:
 
     Example:
         >>> import torch
-        >>> from bgdebias.training.memory_format import convolutions_to_channels_last
+        >>> from bgdebias.training import convolutions_to_channels_last
         >>> model = torch.nn.Sequential(torch.nn.Conv3d(3, 4, 3), torch.nn.ReLU())
         >>> convolutions_to_channels_last(model)
         1

@@ -95,7 +95,7 @@ class PretrainStep:
         """Seed torch with ``config.seed``, build the recipe on ``device`` and its state.
 
         With ``config.channels_last`` the recipe's 3D convolutions are stored channels-last
-        (:func:`~bgdebias.training.memory_format.convolutions_to_channels_last`).
+        (:func:`~bgdebias.training.convolutions_to_channels_last`).
 
         Args:
             config: The run's resolved configuration.
