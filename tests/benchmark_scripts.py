@@ -1,11 +1,14 @@
-"""Import a script of ``benchmarks/`` as a module, for the benchmark tests."""
+"""Import or run a script of ``benchmarks/``, for the benchmark tests."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -23,3 +26,27 @@ def load_benchmark(name: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def run_quick(name: str, report: Path, *options: str) -> tuple[dict[str, Any], str]:
+    """Run ``benchmarks/<name>.py --quick --json <report>`` and check that it succeeded.
+
+    Returns:
+        The JSON report and the script's standard output.
+    """
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / f"{name}.py"),
+            "--quick",
+            "--json",
+            str(report),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(report.read_text()), completed.stdout

@@ -6,32 +6,18 @@ variant ran and that the report's ratios are the ones its medians give.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from benchmark_scripts import BENCHMARKS
-
-SCRIPT = BENCHMARKS / "channels_last_benchmark.py"
+from benchmark_scripts import run_quick
 
 
 @pytest.mark.slow
 def test_quick_run_times_both_layouts_of_both_methods(tmp_path: Path) -> None:
-    path = tmp_path / "report.json"
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    report, stdout = run_quick("channels_last_benchmark", tmp_path / "report.json")
 
-    report = json.loads(path.read_text())
     case = report["cases"]["small3d"]
     assert case["batch"] == [4, 3, 12, 32, 32]
     times = {name: entry["median_s"] for name, entry in case["times"].items()}
@@ -48,4 +34,4 @@ def test_quick_run_times_both_layouts_of_both_methods(tmp_path: Path) -> None:
     assert case["full_vs_moco_default"] == pytest.approx(
         times["full/default"] / times["moco/default"]
     )
-    assert "| small3d | 4 x 3 x 12 x 32 x 32 | full |" in completed.stdout
+    assert "| small3d | 4 x 3 x 12 x 32 x 32 | full |" in stdout

@@ -6,9 +6,7 @@ time of items decoded in worker processes reaches the main process.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from benchmark_scripts import BENCHMARKS, load_benchmark
+from benchmark_scripts import load_benchmark, run_quick
 from bgdebias.data import VideoSample
-
-SCRIPT = BENCHMARKS / "loader_scaling.py"
-
 
 scaling = load_benchmark("loader_scaling")
 corpus_module = sys.modules["_video_corpus"]  # imported by loader_scaling
@@ -33,16 +28,7 @@ def _positive(value: Any) -> bool:
 
 @pytest.mark.slow
 def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
-    path = tmp_path / "loader.json"
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    report = json.loads(path.read_text())
+    report, stdout = run_quick("loader_scaling", tmp_path / "loader.json")
     assert [row["num_workers"] for row in report["scaling"]] == [0, 1]
     for row in (*report["scaling"], report["small_files"]):
         assert row["clips"] == 2  # one timed batch of 2 clips
@@ -56,8 +42,8 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
     assert _positive(found["small_files_cpu_ratio"])
     assert set(found["cores_for_batch_64"]) == {"0.1", "0.2", "0.5"}
     assert all(_positive(cores) for cores in found["cores_for_batch_64"].values())
-    assert "| num_workers | clips/s | clips/s per worker | CPU per clip |" in completed.stdout
-    assert "cores = batch / step_time_s * cpu_s_per_clip" in completed.stdout
+    assert "| num_workers | clips/s | clips/s per worker | CPU per clip |" in stdout
+    assert "cores = batch / step_time_s * cpu_s_per_clip" in stdout
 
 
 def test_cores_needed() -> None:
