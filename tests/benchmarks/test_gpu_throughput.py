@@ -6,9 +6,7 @@ structure, that every configuration ran, and that the ratios are finite.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,26 +14,14 @@ from typing import Any
 import pytest
 import torch
 
-from benchmark_scripts import BENCHMARKS, load_benchmark
-
-SCRIPT = BENCHMARKS / "gpu_throughput.py"
-
+from benchmark_scripts import load_benchmark, run_quick
 
 gpu = load_benchmark("gpu_throughput")
 step_module = sys.modules["_pretrain_step"]  # imported by gpu_throughput
 
 
 def _run_quick(tmp_path: Path, *options: str) -> tuple[dict[str, Any], str]:
-    path = tmp_path / "report.json"
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(path), *options],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(path.read_text()), completed.stdout
+    return run_quick("gpu_throughput", tmp_path / "report.json", *options)
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,13 @@ JSON report holds the expected keys and positive numbers.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "speed_benchmark.py"
+from benchmark_scripts import run_quick
+
 METHODS = ("moco", "merge", "semi_negative", "full", "full_one_frame_still_keys")
 PARTS = (
     "augmentation_two_views",
@@ -48,26 +45,14 @@ TARGETS = (
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
     """Run the script once in quick mode (one thread: robust on a busy 2-core machine)."""
-    path = tmp_path_factory.mktemp("speed") / "speed.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--quick",
-            "--threads",
-            "1",
-            "--device",
-            "cpu",
-            "--json",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return run_quick(
+        "speed_benchmark",
+        tmp_path_factory.mktemp("speed") / "speed.json",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(path.read_text()), completed.stdout
 
 
 def _positive(value: Any) -> bool:
