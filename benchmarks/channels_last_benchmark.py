@@ -8,7 +8,8 @@ within one process, and prints each step's median time and the speed-up (off / o
 
 Cases: ``small3d`` on the bias benchmark's configuration (the synthetic defaults: 32 clips
 of 8 x 64 x 64, frame differences) and ``r3d_18`` on 8 synthetic clips of 8 x 112 x 112.
-The batches come from the pretraining data loader (the synthetic dataset), drawn once.
+The batches come from the pretraining data loader (the synthetic dataset: 12 frames per
+video, from which the views take their 8), drawn once.
 
 Run from the repository root::
 
